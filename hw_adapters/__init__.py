@@ -1,0 +1,1 @@
+"""hw_adapters package of twin."""

@@ -1,0 +1,116 @@
+"""The ``twin`` command line: ``check``, ``simulate`` and friends.
+
+The CLI is a thin layer: it parses arguments, calls the library and prints. A mistake a
+user can fix (bad scenario, clashing run directory, missing optional package) prints one
+``error:`` line per problem and exits with status 2; only bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from twin.errors import TwinError
+
+app = typer.Typer(
+    name="twin",
+    help="Digital-twin simulation of personalised physical services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml, or a resolved .json).")]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Root seed (default: the scenario's).", min=0)
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Run directory to create (must not exist).")
+]
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr; rich hides it when stderr is not a terminal."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+@app.command()
+def check(scenario: ScenarioArg) -> None:
+    """Validate a scenario file; exit non-zero with the field path if it is invalid."""
+    from twin.building import build_building
+    from twin.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    build_building(s)  # derived physical checks (e.g. window vs floor area)
+    console.print(
+        f"[green]ok[/green] {scenario}: {s.venue} scenario '{s.name}', {s.n_zones} zones, "
+        f"{s.simulation.n_steps} steps of {s.simulation.step_minutes} min"
+    )
+
+
+@app.command()
+def simulate(scenario: ScenarioArg, seed: SeedOpt = None, out: OutOpt = None) -> None:
+    """Run the building under its plain thermostat and write a run directory."""
+    from twin.report import kpi_table, write_building_run
+    from twin.rundir import check_free, default_run_dir, staged_run_dir
+    from twin.scenario import load_scenario
+    from twin.simulate import simulate_building
+
+    s = load_scenario(scenario)
+    seed = s.simulation.seed if seed is None else seed
+    out = out or default_run_dir("simulate", s.name, seed)
+    check_free(out)
+    t0 = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"simulating {s.name}", total=s.simulation.n_steps)
+        run = simulate_building(s, seed, progress=lambda done, _: bar.update(task, completed=done))
+    wall = time.perf_counter() - t0
+    with staged_run_dir(out) as stage:
+        write_building_run(run, stage, wall)
+    console.print(kpi_table([(f"{s.name} (seed {seed})", run.kpis)]))
+    console.print(f"run directory: {out}  ({wall:.2f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``twin`` console script; returns the exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except TwinError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""PNG plots of a run (matplotlib, headless Agg backend).
+
+Plotting is kept out of the simulation modules: models never import this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_temperatures(
+    path: Path,
+    times: np.ndarray,
+    t_out: np.ndarray,
+    op: np.ndarray,
+    band: tuple[float, float],
+    title: str = "Zone operative temperatures",
+) -> None:
+    """Mean and range of zone operative temperatures, outdoor temperature, comfort band."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.fill_between(times, op.min(axis=1), op.max(axis=1), alpha=0.3, label="zones (min-max)")
+    ax.plot(times, op.mean(axis=1), lw=1.2, label="zones (mean)")
+    ax.plot(times, t_out, lw=0.8, color="tab:gray", label="outdoor")
+    ax.axhspan(band[0], band[1], color="tab:green", alpha=0.08, label="comfort band")
+    ax.set_ylabel("temperature (°C)")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    _save(fig, path)
+
+
+def plot_energy(
+    path: Path, times: np.ndarray, p_hvac_el: np.ndarray, p_light: np.ndarray
+) -> None:
+    """Stacked electric power of HVAC and lighting, and cumulative energy."""
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    hvac, light = p_hvac_el.sum(axis=1) / 1000, p_light.sum(axis=1) / 1000
+    ax1.stackplot(times, hvac, light, labels=["HVAC (heat pump)", "lighting"], alpha=0.8)
+    ax1.set_ylabel("electric power (kW)")
+    ax1.legend(loc="upper right", fontsize=8)
+    dt_h = float((times[1] - times[0]) / np.timedelta64(1, "h")) if len(times) > 1 else 1.0
+    ax2.plot(times, np.cumsum(hvac + light) * dt_h, color="tab:red")
+    ax2.set_ylabel("cumulative energy (kWh)")
+    fig.autofmt_xdate()
+    _save(fig, path)
+
+
+def plot_comfort(path: Path, times: np.ndarray, ppd: np.ndarray, occupied: np.ndarray) -> None:
+    """PPD (ISO 7730) over time, averaged over occupied zones."""
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    masked = np.where(occupied, ppd, np.nan)
+    with np.errstate(invalid="ignore"):
+        counts = occupied.sum(axis=1)
+        mean = np.where(counts > 0, np.nansum(masked, axis=1) / np.maximum(counts, 1), np.nan)
+    ax.plot(times, mean, lw=1.0)
+    ax.axhline(10, ls="--", color="tab:orange", lw=0.8, label="ISO 7730 category B (PPD 10 %)")
+    ax.set_ylabel("mean PPD of occupied zones (%)")
+    ax.set_ylim(0, max(20.0, float(np.nanmax(mean)) * 1.1) if np.isfinite(mean).any() else 20)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    _save(fig, path)

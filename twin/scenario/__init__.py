@@ -1,0 +1,137 @@
+"""Scenario files: plain TOML data validated into frozen, typed models.
+
+>>> from twin.scenario import load_scenario, Scenario
+>>> s = load_scenario("scenarios/tiny.toml")
+>>> Scenario.from_json(s.to_json()) == s
+True
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from twin.errors import ScenarioError
+from twin.scenario.base import ScenarioModel, tuple_field
+from twin.scenario.building import (
+    Comfort,
+    EpwWeather,
+    HeatPump,
+    Hvac,
+    Lighting,
+    Simulation,
+    Site,
+    SyntheticWeather,
+    Tariff,
+    Thermostat,
+    WeatherConfig,
+    ZoneGroup,
+)
+from twin.scenario.errors import format_validation_error
+
+__all__ = [
+    "Comfort",
+    "EpwWeather",
+    "HeatPump",
+    "Hvac",
+    "Lighting",
+    "Scenario",
+    "Simulation",
+    "Site",
+    "SyntheticWeather",
+    "Tariff",
+    "Thermostat",
+    "ZoneGroup",
+    "load_scenario",
+]
+
+Venue = Literal["building", "hotel", "store", "home"]
+
+
+class Scenario(ScenarioModel):
+    """A complete, validated scenario. Build it with :func:`load_scenario` or ``from_json``."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    venue: Venue = "building"
+    simulation: Simulation = Simulation()
+    site: Site = Site()
+    weather: WeatherConfig = SyntheticWeather()
+    zones: tuple[ZoneGroup, ...] = tuple_field(min_length=1)
+    hvac: Hvac = Hvac()
+    tariff: Tariff = Tariff()
+    thermostat: Thermostat = Thermostat()
+    comfort: Comfort = Comfort()
+
+    @model_validator(mode="after")
+    def _check_zone_names(self) -> Scenario:
+        names = [z.name for z in self.zones]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"zone group names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def n_zones(self) -> int:
+        """Total number of thermal zones (sum of group counts)."""
+        return sum(z.count for z in self.zones)
+
+    def with_seed(self, seed: int) -> Scenario:
+        """This scenario with ``simulation.seed`` replaced (what a run with ``--seed`` used)."""
+        sim = self.simulation.model_copy(update={"seed": seed})
+        return self.model_copy(update={"simulation": sim})
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Serialise the resolved scenario (all defaults filled in)."""
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Scenario:
+        """Load a scenario saved by :meth:`to_json`; raises :class:`ScenarioError` if invalid."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise ScenarioError(format_validation_error(exc, cls, "<json>")) from None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<dict>") -> Scenario:
+        """Validate plain data (as read from TOML) into a scenario."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(format_validation_error(exc, cls, source)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a TOML (or resolved JSON) scenario file.
+
+    Relative data paths inside the file (an EPW file) are resolved against the file's
+    folder, so the resolved scenario stays valid wherever it is saved.
+
+    Raises:
+        ScenarioError: the file is missing, is not valid TOML, or fails validation; the
+            message names the file, the field path, the bad value and what is valid.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    if path.suffix == ".json":
+        try:
+            return Scenario.from_json(path.read_bytes())
+        except ScenarioError as exc:
+            raise ScenarioError(str(exc).replace("<json>", str(path))) from None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    weather = data.get("weather")
+    if isinstance(weather, dict) and weather.get("kind") == "epw":
+        epw = weather.get("path")
+        if isinstance(epw, str) and epw and not Path(epw).is_absolute():
+            weather["path"] = str((path.parent / epw).resolve())
+    return Scenario.from_dict(data, source=str(path))
