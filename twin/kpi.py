@@ -21,8 +21,10 @@ KPI_DECIMALS = 6
 def tariff_per_step(tariff: Tariff, local_hours: np.ndarray) -> np.ndarray:
     """Electricity price (per kWh) of each step from the local hour of day."""
     start, end = tariff.peak_hours
-    peak = (local_hours >= start) & (local_hours < end) if start <= end else (
-        (local_hours >= start) | (local_hours < end)
+    peak = (
+        (local_hours >= start) & (local_hours < end)
+        if start <= end
+        else ((local_hours >= start) | (local_hours < end))
     )
     return np.where(peak, tariff.peak_price_per_kwh, tariff.price_per_kwh)
 

@@ -41,9 +41,7 @@ def plot_temperatures(
     _save(fig, path)
 
 
-def plot_energy(
-    path: Path, times: np.ndarray, p_hvac_el: np.ndarray, p_light: np.ndarray
-) -> None:
+def plot_energy(path: Path, times: np.ndarray, p_hvac_el: np.ndarray, p_light: np.ndarray) -> None:
     """Stacked electric power of HVAC and lighting, and cumulative energy."""
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
     hvac, light = p_hvac_el.sum(axis=1) / 1000, p_light.sum(axis=1) / 1000

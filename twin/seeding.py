@@ -18,4 +18,6 @@ STREAMS = ("physics", "events", "agents", "policy", "randomization", "sensors")
 def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for every stream in :data:`STREAMS`, from one root seed."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {
+        name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)
+    }

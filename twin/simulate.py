@@ -80,7 +80,9 @@ def lighting_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run the lighting kernel for targets shaped ``(..., nz)``: (dim, lux, power_w, cct)."""
     shape = np.broadcast_shapes(target_lux.shape, cct.shape)
-    daylight = np.ascontiguousarray(np.broadcast_to(outdoor_lux[..., None] * b.daylight_factor, shape))
+    daylight = np.ascontiguousarray(
+        np.broadcast_to(outdoor_lux[..., None] * b.daylight_factor, shape)
+    )
 
     def per_zone(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64)
@@ -125,7 +127,9 @@ def simulate_building(
     sp_heat = np.where(occupied, th.heating_setpoint_c, th.setback_heating_c)
     sp_cool = np.where(occupied, th.cooling_setpoint_c, th.setback_cooling_c)
     target = np.where(occupied, th.light_lux, 0.0)
-    _, lux, p_light, _ = lighting_arrays(b, target, np.full(nz, th.light_cct_k), weather.illuminance_lux)
+    _, lux, p_light, _ = lighting_arrays(
+        b, target, np.full(nz, th.light_cct_k), weather.illuminance_lux
+    )
     gains = b.equipment_w[None, :] + p_light  # all lighting power ends up as heat
     inv_h, inv_c = heat_pump_arrays(scenario, weather.t_out)
 
@@ -137,7 +141,7 @@ def simulate_building(
         t1 = min(t0 + chunk, nt)
         sl = slice(t0 * k, t1 * k)
 
-        def sub(a: np.ndarray) -> np.ndarray:
+        def sub(a: np.ndarray, t0: int = t0, t1: int = t1) -> np.ndarray:
             return np.ascontiguousarray(np.repeat(a[t0:t1], k, axis=0))
 
         thermal_hvac_steps(

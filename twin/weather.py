@@ -276,7 +276,7 @@ def read_epw(path: str | Path) -> EpwData:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read EPW file ({exc.strerror})") from None
     lines = text.splitlines()
@@ -477,14 +477,14 @@ def _irradiance(
     if dni is None or dhi is None:
         split = pvlib.irradiance.erbs(ghi, pos["zenith"].to_numpy(), doy)
         dni, dhi = np.asarray(split["dni"]), np.asarray(split["dhi"])
-    dni = np.where(night, 0.0, np.nan_to_num(dni))
-    dhi = np.where(night, 0.0, np.nan_to_num(dhi))
+    dni = np.where(night, 0.0, dni)
+    dhi = np.where(night, 0.0, dhi)
     facade = np.empty((ghi.size, len(FACADES)))
     for j, az in enumerate(FACADE_AZIMUTHS_DEG):
         poa = pvlib.irradiance.get_total_irradiance(
             90.0, az, zenith, azimuth, dni, ghi, dhi, albedo=GROUND_ALBEDO, model="isotropic"
         )["poa_global"]
-        facade[:, j] = np.where(night, 0.0, np.maximum(np.nan_to_num(poa), 0.0))
+        facade[:, j] = np.where(night, 0.0, np.maximum(poa, 0.0))
     return ghi, dni, dhi, facade, night
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "pmv_ppd_numpy",
     "pmv_ppd_parallel",
     "pmv_ppd_warm",
+    "ppd_from_pmv",
 ]
 
 #: W/m² per met (ISO 7730:2005, 3.3).
@@ -61,6 +62,24 @@ CLO_TO_M2K_W = 0.155
 TCL_TOLERANCE = 0.00015
 #: Iteration cap of Annex D (``IF N > 150 THEN`` error).
 TCL_MAX_ITERATIONS = 150
+
+
+@njit(cache=True)
+def ppd_from_pmv(pmv: float) -> float:
+    """Predicted percentage dissatisfied for a predicted mean vote (ISO 7730:2005, eq. 5).
+
+    Args:
+        pmv: Predicted mean vote, -.
+
+    Returns:
+        PPD in %, between 5 (at PMV 0) and 100; NaN for NaN.
+
+    Example:
+        >>> round(ppd_from_pmv(1.0), 1), round(ppd_from_pmv(-1.0), 1)
+        (26.1, 26.1)
+    """
+    pmv2 = pmv * pmv
+    return 100.0 - 95.0 * math.exp(-0.03353 * pmv2 * pmv2 - 0.2179 * pmv2)
 
 
 @njit(cache=True)
@@ -131,9 +150,7 @@ def _finish(
     hl6 = fcl * hc * (tcl - ta)  # convection
     ts = 0.303 * math.exp(-0.036 * m) + 0.028
     pmv = ts * (mw - hl1 - hl2 - hl3 - hl4 - hl5 - hl6)
-    pmv2 = pmv * pmv
-    ppd = 100.0 - 95.0 * math.exp(-0.03353 * pmv2 * pmv2 - 0.2179 * pmv2)
-    return pmv, ppd, tcl
+    return pmv, ppd_from_pmv(pmv), tcl
 
 
 @njit(cache=True)
@@ -234,8 +251,8 @@ def pmv_point_warm(
 
     Same equations, tolerance and iteration cap as :func:`pmv_point`; only the starting
     point of the clothing-surface-temperature iteration differs, so results agree with
-    the cold start to within the standard's tolerance (a few 1e-3 in PMV at most), not
-    bit for bit. Feeding back the returned ``tcl`` at the next time step typically cuts
+    the cold start to within the standard's tolerance (about 0.01 PMV at most), not bit
+    for bit. Feeding back the returned ``tcl`` at the next time step typically cuts
     the iterations several-fold.
 
     Args:

@@ -1,0 +1,24 @@
+"""``python -m benchmarks NAME [options]``: run one benchmark."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "physics": "batched 5R1C thermal + HVAC kernel, 10,000 zones x one year of 15-min steps",
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in BENCHMARKS:
+        print("usage: python -m benchmarks NAME [options]\n\nbenchmarks:")
+        for name, text in BENCHMARKS.items():
+            print(f"  {name:10s} {text}")
+        return 0 if argv and argv[0] in {"-h", "--help"} else 2
+    module = importlib.import_module(f"benchmarks.{argv[0]}")
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

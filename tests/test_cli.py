@@ -1,0 +1,88 @@
+"""The ``twin`` CLI as a user runs it: check, simulate, run directories, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tests.conftest import SCENARIOS, run_cli
+from twin.rundir import read_table
+from twin.scenario import load_scenario
+
+
+def test_check_accepts_shipped_and_rejects_broken_with_one_line(tmp_path):
+    ok = run_cli("check", str(SCENARIOS / "building.toml"))
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        (SCENARIOS / "tiny.toml").read_text().replace("floor_area_m2 = 25", "floor_area_m2 = -25")
+    )
+    res = run_cli("check", str(bad))
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "zones[0].floor_area_m2 = -25" in lines[0] and "must be > 0" in lines[0]
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_simulate_writes_complete_run_directory(tiny, tmp_path):
+    out = tmp_path / "run"
+    res = run_cli("simulate", str(tiny), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    expected = {
+        "scenario.json",
+        "kpis.json",
+        "run.json",
+        "site.parquet",
+        "zones.parquet",
+        "temperatures.png",
+        "energy.png",
+        "comfort.png",
+    }
+    assert expected <= {p.name for p in out.iterdir()}
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert {"energy_kwh", "discomfort_kh", "mean_ppd", "peak_kw"} <= set(kpis)
+    assert all(isinstance(v, float) for v in kpis.values())
+    assert kpis["energy_kwh"] > 0 and 5.0 <= kpis["mean_ppd"] < 100
+    assert "energy" in res.stdout and "mean PPD" in res.stdout
+    # The resolved scenario loads back to the scenario that ran (with its seed).
+    assert load_scenario(out / "scenario.json") == load_scenario(tiny)
+    zones = read_table(out / "zones.parquet")
+    s = load_scenario(tiny)
+    assert len(zones["t_air_c"]) == s.simulation.n_steps * s.n_zones
+    # Totals in the time series agree with the KPI.
+    site = read_table(out / "site.parquet")
+    dt_h = s.simulation.step_minutes / 60
+    total = (site["hvac_el_kw"] + site["lighting_kw"]).sum() * dt_h
+    np.testing.assert_allclose(total, kpis["energy_kwh"], rtol=1e-5)
+
+
+def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
+    outs = {}
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        res = run_cli("simulate", str(tiny), "--seed", seed, "--out", str(tmp_path / name))
+        assert res.returncode == 0, res.stderr
+        outs[name] = (tmp_path / name / "kpis.json").read_bytes()
+    assert outs["a"] == outs["b"]
+    assert outs["a"] != outs["c"]
+    assert json.loads((tmp_path / "a" / "scenario.json").read_text())["simulation"]["seed"] == 3
+
+
+def test_existing_run_directory_is_never_overwritten(tiny, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    res = run_cli("simulate", str(tiny), "--out", str(out))
+    assert res.returncode == 2
+    assert "already exists" in res.stderr and "Traceback" not in res.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_invalid_scenario_leaves_no_run_directory(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n')
+    res = run_cli("simulate", str(bad), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2 and "zones" in res.stderr
+    assert not (tmp_path / "run").exists()
