@@ -8,10 +8,15 @@ feel, and with ideal air-temperature control the air stays on its set-point).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from twin.physics.comfort import pmv_ppd
 from twin.scenario import Comfort, Tariff
+
+if TYPE_CHECKING:
+    from twin.world import World
 
 #: Number of decimals kept in KPI files: far below any physical resolution, and it keeps
 #: the files readable.
@@ -99,5 +104,67 @@ def building_kpis(
 
 
 def rounded(kpis: dict[str, float]) -> dict[str, float]:
-    """Plain floats rounded to :data:`KPI_DECIMALS`, for stable, readable KPI files."""
-    return {k: round(float(v), KPI_DECIMALS) for k, v in kpis.items()}
+    """Plain floats rounded to :data:`KPI_DECIMALS`, for stable, readable KPI files.
+
+    NaN (a KPI with nothing to measure, e.g. no checked-out guest yet) becomes ``None``
+    so the files stay valid JSON.
+    """
+    return {
+        k: (round(float(v), KPI_DECIMALS) if np.isfinite(v) else None)  # type: ignore[misc]
+        for k, v in kpis.items()
+    }
+
+
+def hotel_kpis(world: World, e: int) -> dict[str, float]:
+    """Building and guest KPIs of copy ``e`` of a World (flat; per-segment keys suffixed).
+
+    Guest KPIs weigh every guest party equally: ``mean_satisfaction`` averages each
+    guest's stay-average satisfaction (checked-out and still in-house guests);
+    ``mean_review`` and ``return_rate`` cover checked-out guests; ``fairness_gap`` is
+    the gap in mean satisfaction between the best- and worst-served segment;
+    ``personal_data_used`` counts guest-hours of consented personal preferences the
+    policy was shown.
+    """
+    hotel = world.hotels[e]
+    records = world.guest_records(e)
+    energy_hvac = float(world.energy_hvac[e].sum()) / 3.6e6
+    energy_light = float(world.acc_energy_light[e]) / 3.6e6
+    present_h = float(world.acc_present_h[e])
+    kpis: dict[str, float] = {
+        "energy_kwh": energy_hvac + energy_light,
+        "hvac_energy_kwh": energy_hvac,
+        "lighting_energy_kwh": energy_light,
+        "cost": float(world.acc_cost[e]),
+        "peak_kw": float(world.acc_peak[e]) / 1000.0,
+        "discomfort_kh": float(world.acc_discomfort[e]),
+        "mean_ppd": float(world.acc_ppd[e]) / present_h if present_h > 0 else float("nan"),
+    }
+    stayed = [r for r in records if r["present_h"] > 0 or r["checked_out"]]
+    out = [r for r in records if r["checked_out"]]
+    sats = np.array([r["mean_satisfaction"] for r in stayed])
+    reviews = np.array([r["review"] for r in out], dtype=float)
+    kpis["mean_satisfaction"] = float(sats.mean()) if sats.size else float("nan")
+    kpis["mean_review"] = float(reviews.mean()) if reviews.size else float("nan")
+    for star in range(1, 6):
+        kpis[f"review_{star}_share"] = float(np.mean(reviews == star)) if reviews.size else 0.0
+    kpis["return_rate"] = (
+        float(np.mean([r["return_probability"] for r in out])) if out else float("nan")
+    )
+    seg_means = {}
+    for seg in world.scenario.hotel.segments:  # type: ignore[union-attr]
+        vals = [r["mean_satisfaction"] for r in stayed if r["segment"] == seg.name]
+        if vals:
+            seg_means[seg.name] = float(np.mean(vals))
+            kpis[f"satisfaction_{seg.name}"] = seg_means[seg.name]
+    kpis["fairness_gap"] = (
+        max(seg_means.values()) - min(seg_means.values()) if seg_means else float("nan")
+    )
+    kpis["personal_data_used"] = float(world.acc_disclosed_h[e])
+    waits = hotel.checkin_waits_min
+    kpis["checkin_wait_min"] = float(np.mean(waits)) if waits else 0.0
+    kpis["turned_away"] = float(hotel.turned_away)
+    kpis["arrivals"] = float(hotel.arrivals)
+    kpis["guests"] = float(len(stayed))
+    hours = world.t * world.dt_h
+    kpis["occupancy"] = float(world.acc_in_house_h[e]) / (world.n_rooms * hours) if hours else 0.0
+    return rounded(kpis)

@@ -30,10 +30,31 @@ from twin.scenario.building import (
     WeatherConfig,
     ZoneGroup,
 )
+from twin.scenario.control import Control, Reward
 from twin.scenario.errors import format_validation_error
+from twin.scenario.hotel import (
+    Arrivals,
+    FrontDesk,
+    Hotel,
+    Housekeeping,
+    Normal,
+    Routine,
+    Satisfaction,
+    Segment,
+)
 
 __all__ = [
+    "Arrivals",
     "Comfort",
+    "Control",
+    "FrontDesk",
+    "Hotel",
+    "Housekeeping",
+    "Normal",
+    "Routine",
+    "Satisfaction",
+    "Reward",
+    "Segment",
     "EpwWeather",
     "HeatPump",
     "Hvac",
@@ -65,6 +86,8 @@ class Scenario(ScenarioModel):
     tariff: Tariff = Tariff()
     thermostat: Thermostat = Thermostat()
     comfort: Comfort = Comfort()
+    control: Control = Control()
+    hotel: Hotel | None = None
 
     @model_validator(mode="after")
     def _check_zone_names(self) -> Scenario:
@@ -72,6 +95,21 @@ class Scenario(ScenarioModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"zone group names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_venue(self) -> Scenario:
+        if self.venue == "hotel":
+            if self.hotel is None:
+                raise ValueError("venue = 'hotel' needs a [hotel] section with [[hotel.segments]]")
+            if not any(z.kind == "guest_room" for z in self.zones):
+                raise ValueError(
+                    "venue = 'hotel' needs at least one zone group of kind 'guest_room'"
+                )
+        elif self.hotel is not None:
+            raise ValueError(
+                f"a [hotel] section is only valid with venue = 'hotel', not {self.venue!r}"
+            )
         return self
 
     @property

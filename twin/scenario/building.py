@@ -183,7 +183,12 @@ class Thermostat(ScenarioModel):
 
 
 class Comfort(ScenarioModel):
-    """Comfort assessment: PMV inputs and the comfort band used for discomfort (Kh)."""
+    """Comfort assessment: PMV inputs and the comfort band used for discomfort (Kh).
+
+    ``air_speed_m_s`` is the relative air speed of ISO 7730 (``var``), already including
+    body movement; clothing and activity here apply to building-only runs (guests in a
+    hotel bring their own).
+    """
 
     relative_humidity_pct: Annotated[float, Field(ge=0, le=100)] = 50.0
     air_speed_m_s: Annotated[float, Field(ge=0, le=2)] = 0.1

@@ -1,0 +1,179 @@
+"""Numba kernel of the customers' per-step update, over struct-of-arrays.
+
+One slot per room holds the guest party staying there (at most one party per room).
+Every step, for every slot of every environment, the kernel works out where the guest is
+from their daily routine (asleep, in the room awake, out), what they wear and do, how the
+room feels to *them* (their own preferred temperature, light level and colour), their
+ISO 7730 PPD, and lets satisfaction move towards the experienced comfort with a memory
+time constant. Discomfort makes guests give feedback (turning the thermostat, calling
+the desk) at a rate that grows with discomfort; the feedback decays over a few hours.
+
+Mesa keeps the structure (agents, layout, data collection); this kernel is the hot loop.
+:meth:`agents.hotel.agents.Guest.step` is the same update for one agent in plain
+Python, used to check this kernel and to measure what it buys.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from twin.physics.comfort import pmv_point_warm
+
+# Guest states (values of the ``state`` array).
+VACANT, AWAKE, ASLEEP, OUT = 0, 1, 2, 3
+
+# Layout of the parameter vector ``p`` (from the scenario's satisfaction section).
+P_MEMORY_H, P_W_T, P_W_L, P_W_C, P_LUX_TOL, P_CCT_TOL, P_SLEEP_OFFSET, P_FEEDBACK = range(8)
+P_RH, P_VR, P_FEEDBACK_DECAY_H = 8, 9, 10
+N_PARAMS = 11
+
+#: Clothing (clo) and activity (met) when asleep (bedding) and relaxing in the evening.
+CLO_SLEEP, MET_SLEEP = 1.7, 0.8
+MET_EVENING, CLO_EVENING_DELTA, EVENING_H = 1.0, 0.2, 19.0
+#: Illuminance (lux) a sleeping guest still tolerates.
+DARK_TOL_LUX = 30.0
+
+
+@njit(cache=True, inline="always")
+def routine_state(hour: float, wake: float, out_start: float, out_end: float, sleep: float) -> int:
+    """Where a guest is at a local ``hour`` given their routine (all in hours)."""
+    if hour >= sleep or hour < wake:
+        return ASLEEP
+    if out_start <= hour < out_end:
+        return OUT
+    return AWAKE
+
+
+@njit(cache=True, inline="always")
+def clothing_activity(state: int, hour: float, clo_awake: float, met_awake: float):
+    """(clo, met) over the day: lighter clothes and rest in the evening, bedding at night."""
+    if state == ASLEEP:
+        return CLO_SLEEP, MET_SLEEP
+    if hour >= EVENING_H:
+        return max(clo_awake - CLO_EVENING_DELTA, 0.3), MET_EVENING
+    return clo_awake, met_awake
+
+
+@njit(cache=True, inline="always")
+def comfort_score(
+    state: int,
+    t_op: float,
+    lux: float,
+    cct: float,
+    pref_temp: float,
+    tol_temp: float,
+    pref_lux: float,
+    pref_cct: float,
+    p: np.ndarray,
+):
+    """Experienced comfort in [0, 1] relative to the guest's own preferences.
+
+    Returns ``(score, thermal_error_k, light_error_lux)``; the errors are signed
+    (preferred minus experienced) so feedback knows which way the guest wants it.
+    """
+    if state == ASLEEP:
+        target = pref_temp + p[P_SLEEP_OFFSET]
+        dt_err = target - t_op
+        s_t = math.exp(-0.5 * (dt_err / tol_temp) ** 2)
+        s_l = math.exp(-0.5 * (lux / DARK_TOL_LUX) ** 2)
+        w = p[P_W_T] + p[P_W_L]
+        return (p[P_W_T] * s_t + p[P_W_L] * s_l) / w, dt_err, -lux
+    dt_err = pref_temp - t_op
+    dl_err = pref_lux - lux
+    s_t = math.exp(-0.5 * (dt_err / tol_temp) ** 2)
+    s_l = math.exp(-0.5 * (dl_err / (p[P_LUX_TOL] * pref_lux)) ** 2)
+    s_c = math.exp(-0.5 * ((pref_cct - cct) / p[P_CCT_TOL]) ** 2)
+    w = p[P_W_T] + p[P_W_L] + p[P_W_C]
+    return (p[P_W_T] * s_t + p[P_W_L] * s_l + p[P_W_C] * s_c) / w, dt_err, dl_err
+
+
+@njit(cache=True)
+def guest_step(
+    hour: np.ndarray,
+    dt_h: float,
+    p: np.ndarray,
+    active: np.ndarray,
+    routine: np.ndarray,
+    prefs: np.ndarray,
+    t_air: np.ndarray,
+    t_op: np.ndarray,
+    lux: np.ndarray,
+    cct: np.ndarray,
+    noise: np.ndarray,
+    state: np.ndarray,
+    sat: np.ndarray,
+    acc: np.ndarray,
+    tcl: np.ndarray,
+    feedback: np.ndarray,
+    ppd_now: np.ndarray,
+) -> None:
+    """Advance every guest slot of every environment by one step of ``dt_h`` hours.
+
+    Args:
+        hour: ``(ne,)`` local hour of day at the start of the step.
+        dt_h: step length (h).
+        p: ``(N_PARAMS,)`` satisfaction parameters (see the ``P_*`` indices).
+        active: ``(ne, R)`` 1 where a guest is checked in, else 0.
+        routine: ``(4, ne, R)`` wake, out-start, out-end and sleep hours.
+        prefs: ``(6, ne, R)`` preferred temperature (deg C), temperature tolerance (K),
+            preferred lux, preferred CCT (K), awake clothing (clo), awake activity (met).
+        t_air, t_op: ``(ne, R)`` air and operative temperature of each room over the step.
+        lux, cct: ``(ne, R)`` illuminance and colour temperature in each room.
+        noise: ``(ne, R)`` uniform [0, 1) draws deciding feedback.
+        state: ``(ne, R)`` out: VACANT / AWAKE / ASLEEP / OUT.
+        sat: ``(ne, R)`` satisfaction in [0, 1], updated in place.
+        acc: ``(4, ne, R)`` accumulators added to: satisfaction-hours, in-house hours,
+            PPD-hours while present, present hours.
+        tcl: ``(ne, R)`` clothing surface temperature, warm start of the PMV iteration.
+        feedback: ``(2, ne, R)`` recent thermal (+ wants warmer) and light (+ wants
+            brighter) feedback, decaying with ``p[P_FEEDBACK_DECAY_H]``.
+        ppd_now: ``(ne, R)`` out: PPD (%) of present guests, NaN otherwise.
+    """
+    ne, n_rooms = active.shape
+    keep = 1.0 - math.exp(-dt_h / p[P_MEMORY_H])
+    decay = math.exp(-dt_h / p[P_FEEDBACK_DECAY_H])
+    for e in range(ne):
+        h = hour[e]
+        for r in range(n_rooms):
+            feedback[0, e, r] *= decay
+            feedback[1, e, r] *= decay
+            if active[e, r] == 0:
+                state[e, r] = VACANT
+                ppd_now[e, r] = np.nan
+                continue
+            st = routine_state(
+                h, routine[0, e, r], routine[1, e, r], routine[2, e, r], routine[3, e, r]
+            )
+            state[e, r] = st
+            acc[0, e, r] += sat[e, r] * dt_h
+            acc[1, e, r] += dt_h
+            if st == OUT:
+                ppd_now[e, r] = np.nan
+                continue
+            clo, met = clothing_activity(st, h, prefs[4, e, r], prefs[5, e, r])
+            ta, to = t_air[e, r], t_op[e, r]
+            _, ppd, tc = pmv_point_warm(
+                ta, 2.0 * to - ta, p[P_VR], p[P_RH], met, clo, 0.0, tcl[e, r]
+            )
+            tcl[e, r] = tc
+            ppd_now[e, r] = ppd
+            acc[2, e, r] += ppd * dt_h
+            acc[3, e, r] += dt_h
+            score, dt_err, dl_err = comfort_score(
+                st, to, lux[e, r], cct[e, r], prefs[0, e, r], prefs[1, e, r], prefs[2, e, r],
+                prefs[3, e, r], p,
+            )  # fmt: skip
+            sat[e, r] += keep * (score - sat[e, r])
+            if st == AWAKE:
+                chance = 1.0 - math.exp(-p[P_FEEDBACK] * dt_h * (1.0 - score))
+                if noise[e, r] < chance:
+                    # The larger relative error gets the complaint.
+                    if abs(dt_err) / prefs[1, e, r] >= abs(dl_err) / (
+                        p[P_LUX_TOL] * prefs[2, e, r]
+                    ):
+                        feedback[0, e, r] += 1.0 if dt_err > 0 else -1.0
+                    else:
+                        feedback[1, e, r] += 1.0 if dl_err > 0 else -1.0

@@ -1,0 +1,106 @@
+"""Run one policy through one episode of a hotel env, optionally recording everything.
+
+``twin run`` and ``twin evaluate`` both go through :func:`run_episode`, so a baseline and
+a trained model are scored on exactly the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agents.kernels import ASLEEP, AWAKE
+from policies.base import Policy
+from twin.envs.hotel import HotelEnv
+from twin.envs.task import REWARD_TERMS
+
+
+@dataclass
+class Episode:
+    """What one episode produced: KPIs, reward and, when recorded, time series."""
+
+    kpis: dict[str, float]
+    reward: float
+    reward_terms: dict[str, float]
+    guests: list[dict[str, Any]]
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class _Recorder:
+    """Per-step copies of the World's state for the run directory (one environment)."""
+
+    def __init__(self, env: HotelEnv) -> None:
+        self.env = env
+        self.rows: dict[str, list[np.ndarray]] = {}
+
+    def add(self) -> None:
+        w = self.env.world
+        s = w.slots
+        seg = s.segment[0]
+        present = (s.state[0] == AWAKE) | (s.state[0] == ASLEEP)
+        row = {
+            "t_air": w.air[0].copy(),
+            "t_op": w.op[0].copy(),
+            "heat_setpoint": w.setpoint[0].copy(),
+            "cool_setpoint": w.cool_setpoint[0].copy(),
+            "lux": w.lux[0].copy(),
+            "p_hvac": w.p_hvac[0].copy(),
+            "p_light": w.p_light[0].copy(),
+            "room_pref_temp": np.where(s.active[0] == 1, s.prefs[0, 0], np.nan),
+            "room_present": present.astype(np.int8),
+            "room_sold": s.active[0].copy(),
+            "room_segment": seg.copy(),
+            "room_sat": np.where(s.active[0] == 1, s.sat[0], np.nan),
+            "queue": np.array([len(w.hotels[0].desk.queue)]),
+        }
+        for key, value in row.items():
+            self.rows.setdefault(key, []).append(value)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        w = self.env.world
+        out = {k: np.stack(v) for k, v in self.rows.items()}
+        out["times"] = w.times[: len(self.rows["t_air"])]
+        out["t_out"] = w.t_out[: len(self.rows["t_air"]), 0]
+        return out
+
+
+def run_episode(
+    env: HotelEnv,
+    policy: Policy,
+    seed: int,
+    record: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Episode:
+    """Roll ``policy`` out for one full episode of ``env`` from ``seed``."""
+    if env.task.personal_data != policy.uses_personal_data:
+        env.task.personal_data = policy.uses_personal_data
+    obs, _ = env.reset(seed=seed)
+    recorder = _Recorder(env) if record else None
+    total, terms = 0.0, dict.fromkeys(REWARD_TERMS, 0.0)
+    n = env.world.n_steps
+    state, start = None, np.ones(1, dtype=bool)
+    info: dict[str, Any] = {}
+    for t in range(n):
+        action, state = policy.predict(obs, state=state, episode_start=start, deterministic=True)
+        start = np.zeros(1, dtype=bool)
+        obs, reward, terminated, truncated, info = env.step(action)
+        total += reward
+        for key, value in info["reward_terms"].items():
+            terms[key] += value
+        if recorder is not None:
+            recorder.add()
+        if progress is not None and (t % 50 == 0 or t == n - 1):
+            progress(t + 1, n)
+        if terminated or truncated:
+            break
+    kpis = info.get("kpis") or env.world.kpis(0)
+    return Episode(
+        kpis=kpis,
+        reward=float(total),
+        reward_terms=terms,
+        guests=env.world.guest_records(0),
+        series=recorder.arrays() if recorder is not None else {},
+    )

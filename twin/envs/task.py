@@ -1,0 +1,158 @@
+"""What turns a World into an RL task: observation layout, action mapping, reward.
+
+Everything here is batched over the World's environments, so the single env
+(:class:`twin.envs.hotel.HotelEnv`) and the native vector env share one implementation.
+
+Observation (float32, length ``n_zones * len(ZONE_FEATURES) + len(GLOBAL_FEATURES)``): a
+block of per-zone features, zone-major (``obs[z * F + j]`` is feature ``j`` of zone
+``z``), followed by the global features. Room features are zero for zones that are not
+guest rooms (``is_room = 0``). Action (float32 in [-1, 1], length ``4 * n_zones``),
+zone-major: ``action[4 z]`` heating set-point, ``action[4 z + 1]`` cooling set-point,
+``action[4 z + 2]`` light level, ``action[4 z + 3]`` light colour temperature, each
+mapped linearly onto its physical range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.world import GLOBAL_FEATURES, Action, World
+
+#: Per-zone observation features (name, unit, what it is).
+ZONE_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("temp_c", "degC", "zone air temperature (sensor)"),
+    ("occupied", "0/1", "people present (presence sensor; lobby always, others by schedule)"),
+    ("heat_setpoint_c", "degC", "heating set-point applied in the last step"),
+    ("cool_setpoint_c", "degC", "cooling set-point applied in the last step"),
+    ("lux", "lx", "illuminance in the zone in the last step"),
+    ("is_room", "0/1", "the zone is a guest room"),
+    ("sold", "0/1", "a guest is checked in (property-management system)"),
+    ("present", "0/1", "the guest is in the room (awake or asleep)"),
+    ("hours_to_arrival", "h", "until the next booked arrival, capped at 24"),
+    ("hours_to_departure", "h", "until the current guest's departure, capped at 24"),
+    ("pref_known", "0/1", "a consented stated preference is shown below"),
+    ("pref_temp_c", "degC", "consented preferred temperature, else the house default"),
+    ("pref_lux", "lx", "consented preferred light level, else the house default"),
+    ("pref_cct_k", "K", "consented preferred colour temperature, else the house default"),
+    ("feedback_thermal", "-", "recent thermal feedback, + wants warmer (decays over hours)"),
+    ("feedback_light", "-", "recent light feedback, + wants brighter"),
+)
+F_ZONE = len(ZONE_FEATURES)
+F_GLOBAL = len(GLOBAL_FEATURES)
+ZONE_INDEX = {name: j for j, (name, _, _) in enumerate(ZONE_FEATURES)}
+_ROOM_KEYS = (
+    ("sold", "room_sold"), ("present", "room_present"),
+    ("hours_to_arrival", "room_hours_to_arrival"),
+    ("hours_to_departure", "room_hours_to_departure"), ("pref_known", "room_pref_known"),
+    ("pref_temp_c", "room_pref_temp_c"), ("pref_lux", "room_pref_lux"),
+    ("pref_cct_k", "room_pref_cct_k"), ("feedback_thermal", "room_feedback_thermal"),
+    ("feedback_light", "room_feedback_light"),
+)  # fmt: skip
+ACTION_KINDS = ("heat_setpoint_c", "cool_setpoint_c", "light_lux", "light_cct_k")
+N_ACT = len(ACTION_KINDS)
+REWARD_TERMS = ("satisfaction", "discomfort", "energy_cost", "unsafe", "oscillation")
+
+
+@dataclass
+class HotelTask:
+    """Observation encoding, action decoding and reward for a World's environments."""
+
+    world: World
+    personal_data: bool = True
+
+    def __post_init__(self) -> None:
+        w = self.world
+        b = w.building
+        c = w.scenario.control
+        self.nz = w.nz
+        self.obs_size = self.nz * F_ZONE + F_GLOBAL
+        self.act_size = N_ACT * self.nz
+        sp_lo, sp_hi = np.full(self.nz, c.setpoint_min_c), np.full(self.nz, c.setpoint_max_c)
+        self.low = np.stack([sp_lo, sp_lo, np.zeros(self.nz), b.cct_min], 1)
+        self.high = np.stack([sp_hi, sp_hi, b.max_lux, b.cct_max], 1)
+        self.is_room = np.zeros(self.nz)
+        self.is_room[w.room_zone] = 1.0
+        self._prev_sp: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ spaces
+    def encode(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """World observation -> flat float32 array ``(n_envs, obs_size)``."""
+        ne = self.world.n_envs
+        z = np.zeros((ne, self.nz, F_ZONE))
+        z[:, :, 0] = obs["zone_temp_c"]
+        z[:, :, 1] = obs["zone_occupied"]
+        z[:, :, 2] = obs["zone_heat_setpoint_c"]
+        z[:, :, 3] = obs["zone_cool_setpoint_c"]
+        z[:, :, 4] = obs["zone_lux"]
+        z[:, :, 5] = self.is_room
+        rz = self.world.room_zone
+        for name, key in _ROOM_KEYS:
+            z[:, rz, ZONE_INDEX[name]] = obs[key]
+        return np.concatenate([z.reshape(ne, -1), obs["global"]], axis=1).astype(np.float32)
+
+    def decode(self, action: np.ndarray) -> Action:
+        """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        a = a.reshape(self.world.n_envs, self.nz, N_ACT)
+        phys = self.low + (a + 1.0) * 0.5 * (self.high - self.low)
+        return Action(*(np.ascontiguousarray(phys[..., j]) for j in range(N_ACT)))
+
+    def normalise(
+        self, heat_c: np.ndarray, cool_c: np.ndarray, lux: np.ndarray, cct_k: np.ndarray
+    ) -> np.ndarray:
+        """Physical commands ``(..., n_zones)`` -> normalised action ``(..., 4 n_zones)``.
+
+        Values outside the physical range raise: a controller asking for what the
+        action space cannot express is a bug, and silently clipping would hide it.
+        """
+        phys = np.stack(np.broadcast_arrays(heat_c, cool_c, lux, cct_k), axis=-1)
+        span = self.high - self.low
+        a = 2.0 * (phys - self.low) / np.where(span > 0, span, 1.0) - 1.0
+        if np.any(np.abs(a) > 1.0 + 1e-9):
+            bad = np.unravel_index(np.argmax(np.abs(a)), a.shape)
+            raise ValueError(
+                f"command {phys[bad]:.4g} of kind {ACTION_KINDS[bad[-1]]} is "
+                f"outside the action range [{self.low[bad[-2:]]:.4g}, {self.high[bad[-2:]]:.4g}]"
+            )
+        return np.clip(a, -1.0, 1.0).reshape(*a.shape[:-2], -1).astype(np.float32)
+
+    def disclosed(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Rooms whose guest's personal preference this observation shows."""
+        return obs["room_pref_known"] > 0.5
+
+    # ------------------------------------------------------------------ reward
+    def reset_reward(self) -> None:
+        """Forget the previous set-points (start of an episode)."""
+        self._prev_sp = None
+        self._acc = (self.world.acc_discomfort.copy(), self.world.acc_cost.copy())
+
+    def reward(self, action: Action) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Per-environment reward of the step just taken and its (weighted) terms."""
+        w, c = self.world, self.world.scenario.control
+        wt = c.reward
+        s = w.slots
+        sat = (s.sat * (s.active == 1)).sum(axis=1) / w.n_rooms * w.dt_h
+        dis_prev, cost_prev = self._acc
+        discomfort = w.acc_discomfort - dis_prev
+        cost = w.acc_cost - cost_prev
+        self._acc = (w.acc_discomfort.copy(), w.acc_cost.copy())
+        # Unsafe: heating above the safe band or cooling below it while occupied.
+        sp = np.stack([w.setpoint, w.cool_setpoint])
+        outside = np.maximum(sp[0] - c.safe_max_c, 0.0) + np.maximum(c.safe_min_c - sp[1], 0.0)
+        unsafe = (outside * w.zone_occupied).sum(axis=1) / self.nz * w.dt_h
+        if self._prev_sp is None:
+            osc = np.zeros(w.n_envs)
+        else:
+            jump = np.abs(sp - self._prev_sp) - wt.oscillation_tolerance_k
+            osc = np.maximum(jump, 0.0).sum(axis=(0, 2)) / self.nz
+        self._prev_sp = sp
+        terms = {
+            "satisfaction": wt.satisfaction * sat,
+            "discomfort": -wt.discomfort * discomfort,
+            "energy_cost": -wt.energy_cost * cost,
+            "unsafe": -wt.unsafe * unsafe,
+            "oscillation": -wt.oscillation * osc,
+        }
+        return sum(terms.values()), terms

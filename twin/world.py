@@ -1,0 +1,401 @@
+"""The World: SimPy events, Mesa guests and Numba physics on one clock.
+
+A :class:`World` simulates ``n_envs`` independent copies of a hotel scenario in lock
+step. Each copy has its own SimPy ``Environment`` (the master clock and discrete events:
+arrivals, front desk, housekeeping) and its own Mesa :class:`~agents.hotel.model.HotelModel`
+(guests and layout); the physics and the guests' per-step update run as one Numba call
+each over all copies, so a batch of environments costs little more than one.
+
+A control step of ``dt`` seconds:
+
+1. applies the action (per-zone air set-point, light level and colour temperature);
+2. computes lighting (daylight harvesting) and internal gains from the guests' states;
+3. advances the 5R1C zones with ideal capacity-limited HVAC (``hvac.substeps`` steps);
+4. updates every guest (routine, clothing, PPD, satisfaction, feedback) from the room;
+5. runs each SimPy clock to ``now + dt``: check-ins and check-outs happen at their times.
+
+Randomness: one root seed per copy is split into physics (weather), events (SimPy) and
+agents (Mesa) streams (:func:`twin.seeding.spawn_streams`); copy ``i`` of a World seeded
+``[s0, s1, ...]`` equals a one-copy World seeded ``[s_i]``, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from agents.hotel.model import HotelModel
+from agents.hotel.slots import GuestSlots
+from agents.kernels import (
+    ASLEEP,
+    AWAKE,
+    N_PARAMS,
+    P_CCT_TOL,
+    P_FEEDBACK,
+    P_FEEDBACK_DECAY_H,
+    P_LUX_TOL,
+    P_MEMORY_H,
+    P_RH,
+    P_SLEEP_OFFSET,
+    P_VR,
+    P_W_C,
+    P_W_L,
+    P_W_T,
+    guest_step,
+)
+from twin.building import Building, build_building
+from twin.errors import ScenarioError
+from twin.kpi import tariff_per_step
+from twin.physics.kernels import lighting_step, thermal_hvac_steps
+from twin.scenario import Scenario
+from twin.seeding import spawn_streams
+from twin.simulate import heat_pump_arrays, in_hours, local_hours
+from twin.weather import Weather, build_weather
+
+#: Sensible heat per person (W) awake and asleep (ISO 7730 / ASHRAE activity tables).
+HEAT_AWAKE_W, HEAT_ASLEEP_W = 75.0, 60.0
+#: Extra equipment (TV, chargers, kettle) while a guest is awake in the room (W).
+EQUIPMENT_AWAKE_W = 60.0
+#: Smallest gap between heating and cooling set-points a zone controller accepts (K).
+MIN_DEADBAND_K = 0.5
+#: Forecast horizon kept beyond the run for weather forecasts in observations (h).
+FORECAST_H = 6.0
+#: Feedback decays with this time constant (h).
+FEEDBACK_DECAY_H = 3.0
+NOISE_BLOCK = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Physical per-zone commands, each ``(n_envs, n_zones)``.
+
+    The HVAC heats below ``heat_setpoint_c`` and cools above ``cool_setpoint_c``; a
+    cooling set-point less than :data:`MIN_DEADBAND_K` above the heating one is raised to
+    it (a thermostat cannot heat and cool towards two targets at once).
+    """
+
+    heat_setpoint_c: np.ndarray
+    cool_setpoint_c: np.ndarray
+    light_lux: np.ndarray
+    light_cct_k: np.ndarray
+
+
+class World:
+    """``n_envs`` copies of a hotel scenario stepped together."""
+
+    def __init__(self, scenario: Scenario, n_envs: int = 1) -> None:
+        if scenario.venue != "hotel" or scenario.hotel is None:
+            raise ScenarioError(
+                f"scenario '{scenario.name}' has venue = {scenario.venue!r}; the World runs "
+                "hotel scenarios (use `twin simulate` for a building alone)"
+            )
+        self.scenario = scenario
+        self.n_envs = n_envs
+        self.building: Building = build_building(scenario)
+        b = self.building
+        self.nz = b.n_zones
+        self.room_zone = b.zones_of_kind("guest_room")
+        self.n_rooms = len(self.room_zone)
+        self.room_names = tuple(b.zone_names[z] for z in self.room_zone)
+        self.lobby_zones = b.zones_of_kind("lobby")
+        self.dt = scenario.simulation.dt_s
+        self.dt_h = self.dt / 3600.0
+        self.n_steps = scenario.simulation.n_steps
+        self.substeps = scenario.hvac.substeps
+        self.forecast_steps = int(np.ceil(FORECAST_H / self.dt_h))
+        sat = scenario.hotel.satisfaction
+        comfort = scenario.comfort
+        p = np.zeros(N_PARAMS)
+        p[[P_MEMORY_H, P_W_T, P_W_L, P_W_C, P_LUX_TOL, P_CCT_TOL, P_SLEEP_OFFSET, P_FEEDBACK]] = (
+            sat.memory_h, sat.weight_thermal, sat.weight_light, sat.weight_cct,
+            sat.lux_tolerance_rel, sat.cct_tolerance_k, sat.sleep_temp_offset_k,
+            sat.feedback_per_h,
+        )  # fmt: skip
+        p[[P_RH, P_VR, P_FEEDBACK_DECAY_H]] = (
+            comfort.relative_humidity_pct,
+            comfort.air_speed_m_s,
+            FEEDBACK_DECAY_H,
+        )
+        self.params = p
+        # Per-zone parameter arrays with a leading environment axis (identical copies
+        # unless domain randomisation replaces them).
+        ne = n_envs
+        self.coef = np.ascontiguousarray(np.broadcast_to(b.coef[None], (ne, *b.coef.shape)))
+        self.inv_a_a = 1.0 / self.coef[:, 6]
+        self.aperture = np.ascontiguousarray(np.broadcast_to(b.aperture[None], (ne, 4, self.nz)))
+        self.q_heat_max = np.tile(b.q_heat_max, (ne, 1))
+        self.q_cool_max = np.tile(b.q_cool_max, (ne, 1))
+        self.seeds: list[int] = []
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, seeds: Sequence[int]) -> None:
+        """Start every copy afresh from its own root seed."""
+        if len(seeds) != self.n_envs:
+            raise ValueError(f"reset needs {self.n_envs} seeds, got {len(seeds)}")
+        s, ne, nz = self.scenario, self.n_envs, self.nz
+        sim_cfg = s.simulation
+        self.seeds = [int(x) for x in seeds]
+        self.t = 0
+        self.slots = GuestSlots.allocate(ne, self.n_rooms)
+        self.sims: list[simpy.Environment] = []
+        self.hotels: list[HotelModel] = []
+        weathers: list[Weather] = []
+        self._rngs = []
+        n_weather = self.n_steps + self.forecast_steps + 1
+        for e, seed in enumerate(self.seeds):
+            rngs = spawn_streams(seed)
+            self._rngs.append(rngs)
+            weathers.append(
+                build_weather(s.weather, s.site, sim_cfg.start, n_weather, self.dt, rngs["physics"])
+            )
+            sim = simpy.Environment()
+            self.sims.append(sim)
+            self.hotels.append(
+                HotelModel(s, sim, self.slots, e, self.room_names, rngs["events"], rngs["agents"])
+            )
+        w0 = weathers[0]
+        self.times = w0.times
+        self.hours = local_hours(w0.times)
+        self.t_out = np.ascontiguousarray(np.stack([w.t_out for w in weathers], axis=1))
+        self.facade_irr = np.ascontiguousarray(np.stack([w.facade_irr for w in weathers], axis=1))
+        self.outdoor_lux = np.stack([w.illuminance_lux for w in weathers], axis=1)
+        self.ghi = np.stack([w.ghi for w in weathers], axis=1)
+        self.inv_cop_h, self.inv_cop_c = heat_pump_arrays(s, self.t_out)
+        self.price = tariff_per_step(s.tariff, self.hours)
+        self.other_occupied = in_hours(self.hours, s.thermostat.occupied_hours)
+        th = s.thermostat
+        self.theta_m = np.full((ne, nz), th.heating_setpoint_c)
+        self.energy_hvac = np.zeros((ne, nz))
+        self.air = np.full((ne, nz), th.heating_setpoint_c)
+        self.op = self.air.copy()
+        self.lux = np.zeros((ne, nz))
+        self.cct = np.full((ne, nz), th.light_cct_k)
+        self.p_light = np.zeros((ne, nz))
+        self.q_hvac = np.zeros((ne, nz))
+        self.p_hvac = np.zeros((ne, nz))
+        self.setpoint = np.full((ne, nz), th.heating_setpoint_c)
+        self.cool_setpoint = np.full((ne, nz), th.cooling_setpoint_c)
+        self.zone_occupied = np.zeros((ne, nz), dtype=bool)
+        self._rec = [np.zeros((self.substeps, ne, nz)) for _ in range(4)]
+        self._noise = np.zeros((0, ne, self.n_rooms))
+        # KPI accumulators per environment.
+        self.acc_energy_light = np.zeros(ne)
+        self.acc_cost = np.zeros(ne)
+        self.acc_peak = np.zeros(ne)
+        self.acc_discomfort = np.zeros(ne)
+        self.acc_ppd = np.zeros(ne)
+        self.acc_present_h = np.zeros(ne)
+        self.acc_disclosed_h = np.zeros(ne)
+        self.acc_in_house_h = np.zeros(ne)
+        self._room_state_prev = self.slots.state.copy()
+
+    # ------------------------------------------------------------------ step
+    @property
+    def now_s(self) -> float:
+        """Run time at the start of the current step (s)."""
+        return self.t * self.dt
+
+    @property
+    def done(self) -> bool:
+        """Whether the scenario horizon has been reached."""
+        return self.t >= self.n_steps
+
+    def step(self, action: Action, disclosed: np.ndarray | None = None) -> None:
+        """Advance every copy by one control step under ``action``.
+
+        Args:
+            action: physical commands; set-points are clipped to nothing here: callers
+                (envs, policies) own the mapping from their action space.
+            disclosed: ``(n_envs, n_rooms)`` bool, rooms whose guest's personal data the
+                policy saw this step (for the ``personal_data_used`` KPI).
+        """
+        ne, nz, t, k = self.n_envs, self.nz, self.t, self.substeps
+        b, s = self.building, self.slots
+        self.setpoint = np.asarray(action.heat_setpoint_c, dtype=np.float64).reshape(ne, nz)
+        cool = np.asarray(action.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
+        self.cool_setpoint = np.maximum(cool, self.setpoint + MIN_DEADBAND_K)
+        target = np.ascontiguousarray(action.light_lux, dtype=np.float64).reshape(ne, nz)
+        cct_cmd = np.ascontiguousarray(action.light_cct_k, dtype=np.float64).reshape(ne, nz)
+
+        # Lighting with daylight harvesting.
+        daylight = np.ascontiguousarray(self.outdoor_lux[t][:, None] * b.daylight_factor[None])
+        dim = np.empty((ne, nz))
+        lighting_step(
+            target, cct_cmd, daylight,
+            self._per_zone(b.max_lux), self._per_zone(b.installed_light_w),
+            self._per_zone(b.min_power_fraction), self._per_zone(b.cct_min),
+            self._per_zone(b.cct_max), dim, self.lux, self.p_light, self.cct,
+        )  # fmt: skip
+
+        # Internal gains: equipment, lighting, people (state of the previous step).
+        state = s.state
+        awake = state == AWAKE
+        asleep = state == ASLEEP
+        people = s.party * (HEAT_AWAKE_W * awake + HEAT_ASLEEP_W * asleep)
+        gains = np.broadcast_to(b.equipment_w, (ne, nz)) + self.p_light
+        gains[:, self.room_zone] += people + EQUIPMENT_AWAKE_W * awake
+        if self.lobby_zones.size:
+            queue = np.array([len(h.desk.queue) + h.desk.count for h in self.hotels], float)
+            gains[:, self.lobby_zones] += (HEAT_AWAKE_W * queue)[:, None] / self.lobby_zones.size
+
+        # Physics: ideal HVAC between the heating and cooling set-points.
+        sp_h = np.ascontiguousarray(self.setpoint[:, None, :])
+        sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
+        sub = slice(t, t + 1)
+        energy_before = self.energy_hvac.sum(axis=1)
+        thermal_hvac_steps(
+            self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max,
+            np.repeat(self.t_out[sub], k, axis=0), np.repeat(self.facade_irr[sub], k, axis=0),
+            np.repeat(self.inv_cop_h[sub], k, axis=0), np.repeat(self.inv_cop_c[sub], k, axis=0),
+            np.ascontiguousarray(gains[:, None, :]), sp_h, sp_c, b.dt, self.theta_m,
+            self.energy_hvac, *self._rec,
+        )  # fmt: skip
+        air, op, q, p_el = (r.mean(axis=0) for r in self._rec)
+        self.air, self.op, self.q_hvac, self.p_hvac = air, op, q, p_el
+
+        # Guests experience the step.
+        if t % NOISE_BLOCK == 0 or self._noise.shape[0] == 0:
+            self._noise = np.stack(
+                [r["agents"].random((NOISE_BLOCK, self.n_rooms)) for r in self._rngs], axis=1
+            )
+        rz = self.room_zone
+        guest_step(
+            self.hours[t : t + 1].repeat(ne), self.dt_h, self.params, s.active, s.routine,
+            s.prefs, np.ascontiguousarray(air[:, rz]), np.ascontiguousarray(op[:, rz]),
+            np.ascontiguousarray(self.lux[:, rz]), np.ascontiguousarray(self.cct[:, rz]),
+            np.ascontiguousarray(self._noise[t % NOISE_BLOCK]), s.state, s.sat, s.acc, s.tcl,
+            s.feedback, s.ppd_now,
+        )  # fmt: skip
+
+        # KPIs accumulate per environment.
+        present = (s.state == AWAKE) | (s.state == ASLEEP)
+        occupied = np.zeros((ne, nz), dtype=bool)
+        occupied[:, rz] = present
+        occupied[:, self.lobby_zones] = True
+        others = np.ones(nz, dtype=bool)
+        others[rz] = False
+        others[self.lobby_zones] = False
+        occupied[:, others] = self.other_occupied[t]
+        self.zone_occupied = occupied
+        comfort = self.scenario.comfort
+        lower = np.where(occupied, comfort.lower_c, comfort.unoccupied_lower_c)
+        upper = np.where(occupied, comfort.upper_c, comfort.unoccupied_upper_c)
+        excess = np.maximum(lower - op, 0.0) + np.maximum(op - upper, 0.0)
+        self.acc_discomfort += excess.sum(axis=1) * self.dt_h / nz
+        power = self.energy_hvac.sum(axis=1) - energy_before
+        power = power / self.dt + self.p_light.sum(axis=1)
+        self.acc_energy_light += self.p_light.sum(axis=1) * self.dt
+        self.acc_cost += power * self.price[t] * self.dt_h / 1000.0
+        self.acc_peak = np.maximum(self.acc_peak, power)
+        ppd = np.where(present, s.ppd_now, 0.0)
+        self.acc_ppd += ppd.sum(axis=1) * self.dt_h
+        self.acc_present_h += present.sum(axis=1) * self.dt_h
+        self.acc_in_house_h += (s.active == 1).sum(axis=1) * self.dt_h
+        if disclosed is not None:
+            self.acc_disclosed_h += (disclosed & (s.active == 1)).sum(axis=1) * self.dt_h
+
+        # Discrete events up to the end of the step, then Mesa cells follow the states.
+        self.t += 1
+        until = self.t * self.dt
+        for sim in self.sims:
+            if sim.peek() < until:
+                sim.run(until=until)
+        changed = np.nonzero(s.state != self._room_state_prev)
+        if changed[0].size:
+            for e in np.unique(changed[0]):
+                self.hotels[e].sync_cells(changed[1][changed[0] == e])
+            self._room_state_prev = s.state.copy()
+
+    def _per_zone(self, values: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(values, (self.n_envs, self.nz)))
+
+    # ------------------------------------------------------------------ observation
+    def observe(self, personal_data: bool) -> dict[str, np.ndarray]:
+        """What a real deployment could sense, batched over environments.
+
+        Personal preferences appear only for guests who consented, and only when
+        ``personal_data`` is true (the policy is allowed to use them); everything else
+        is what sensors, the thermostat and the property-management system know. The
+        true preferences of non-consenting guests are never read here.
+
+        Returns:
+            ``zone_*`` arrays ``(n_envs, n_zones)``, ``room_*`` arrays
+            ``(n_envs, n_rooms)`` and ``global`` ``(n_envs, len(GLOBAL_FEATURES))``.
+        """
+        s, t = self.slots, min(self.t, self.n_steps)
+        now = t * self.dt
+        sold = s.active == 1
+        th = self.scenario.thermostat
+        if personal_data:
+            known_now = sold & (s.consent == 1)
+            soon = (s.next_arrival_s - now) <= 24 * 3600.0
+            known_next = ~sold & (s.next_consent == 1) & soon
+        else:
+            known_now = known_next = np.zeros_like(sold)
+        known = known_now | known_next
+        current = s.prefs[[0, 2, 3]]  # only read where known_now (consented)
+        defaults = np.array([th.heating_setpoint_c, th.light_lux, th.light_cct_k])[:, None, None]
+        prefs = np.where(known_now, current, np.where(known_next, s.next_prefs, defaults))
+        to_arrival = np.clip((s.next_arrival_s - now) / 3600.0, 0.0, 24.0)
+        to_departure = np.where(sold, np.clip((s.departure_s - now) / 3600.0, 0.0, 24.0), 0.0)
+        present = (s.state == AWAKE) | (s.state == ASLEEP)
+        hour = self.hours[t]
+        day = (self.scenario.simulation.start.weekday() + (now + self.hours[0] * 3600) // 86400) % 7
+        k = self.forecast_steps
+        t_out = self.t_out
+        steps_1h = max(1, int(round(1.0 / self.dt_h)))
+        glob = np.stack(
+            [
+                np.full(self.n_envs, np.sin(2 * np.pi * hour / 24)),
+                np.full(self.n_envs, np.cos(2 * np.pi * hour / 24)),
+                np.full(self.n_envs, np.sin(2 * np.pi * day / 7)),
+                np.full(self.n_envs, np.cos(2 * np.pi * day / 7)),
+                t_out[t],
+                t_out[min(t + steps_1h, t + k)],
+                t_out[min(t + 3 * steps_1h, t + k)],
+                t_out[t + k],
+                self.ghi[t],
+                np.full(self.n_envs, self.price[min(t, self.n_steps - 1)]),
+            ],
+            axis=1,
+        )
+        return {
+            "zone_temp_c": self.air.copy(),
+            "zone_occupied": self.zone_occupied.astype(np.float64),
+            "zone_heat_setpoint_c": self.setpoint.copy(),
+            "zone_cool_setpoint_c": self.cool_setpoint.copy(),
+            "zone_lux": self.lux.copy(),
+            "room_sold": sold.astype(np.float64),
+            "room_present": present.astype(np.float64),
+            "room_hours_to_arrival": to_arrival,
+            "room_hours_to_departure": to_departure,
+            "room_pref_known": known.astype(np.float64),
+            "room_pref_temp_c": prefs[0],
+            "room_pref_lux": prefs[1],
+            "room_pref_cct_k": prefs[2],
+            "room_feedback_thermal": s.feedback[0].copy(),
+            "room_feedback_light": s.feedback[1].copy(),
+            "global": glob,
+        }
+
+    # ------------------------------------------------------------------ results
+    def guest_records(self, e: int) -> list[dict]:
+        """Checked-out guests and, at the end of a run, those still in the house."""
+        return self.hotels[e].records + self.hotels[e].in_house_records()
+
+    def kpis(self, e: int) -> dict[str, float]:
+        """Flat KPIs of copy ``e`` so far (building and hotel)."""
+        from twin.kpi import hotel_kpis
+
+        return hotel_kpis(self, e)
+
+
+#: Names of the columns of ``observe()["global"]``, with units.
+GLOBAL_FEATURES = (
+    ("hour_sin", "-"), ("hour_cos", "-"), ("weekday_sin", "-"), ("weekday_cos", "-"),
+    ("t_out_c", "degC"), ("t_out_1h_c", "degC"), ("t_out_3h_c", "degC"), ("t_out_6h_c", "degC"),
+    ("ghi_w_m2", "W/m2"), ("price_per_kwh", "currency/kWh"),
+)  # fmt: skip
