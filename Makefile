@@ -8,7 +8,7 @@ install:  ## install twin with every extra (CPU-only torch via constraints.txt)
 	$(PIP_INSTALL) -e ".[all]"
 
 run: install  ## the main job on its embedded default scenario
-	twin simulate scenarios/building.toml
+	twin run scenarios/hotel.toml
 
 test: install  ## the whole suite: JIT on (2 workers), then the kernels with JIT off
 	$(PY) -m pytest -n 2 --dist loadgroup

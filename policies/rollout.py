@@ -26,6 +26,8 @@ class Episode:
     reward: float
     reward_terms: dict[str, float]
     guests: list[dict[str, Any]]
+    zone_names: tuple[str, ...] = ()
+    room_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     series: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -102,5 +104,7 @@ def run_episode(
         reward=float(total),
         reward_terms=terms,
         guests=env.world.guest_records(0),
+        zone_names=env.world.building.zone_names,
+        room_zone=env.world.room_zone,
         series=recorder.arrays() if recorder is not None else {},
     )

@@ -86,3 +86,70 @@ def test_invalid_scenario_leaves_no_run_directory(tmp_path):
     res = run_cli("simulate", str(bad), "--out", str(tmp_path / "run"))
     assert res.returncode == 2 and "zones" in res.stderr
     assert not (tmp_path / "run").exists()
+
+
+HOTEL_SMALL = SCENARIOS / "hotel_small.toml"
+
+
+def test_run_and_compare_hotel(tmp_path):
+    import csv
+    import re
+
+    outs = {}
+    for policy in ("fixed", "rule_based"):
+        out = tmp_path / policy
+        res = run_cli("run", str(HOTEL_SMALL), "--policy", policy, "--seed", "2", "--out", str(out))
+        assert res.returncode == 0, res.stderr
+        outs[policy] = out
+        files = {p.name for p in out.iterdir()}
+        assert {
+            "scenario.json",
+            "kpis.json",
+            "run.json",
+            "timeseries.parquet",
+            "zones.parquet",
+            "guests.parquet",
+            "guests.csv",
+            "occupancy.png",
+            "room_vs_preference.png",
+            "satisfaction.png",
+        } <= files
+        kpis = json.loads((out / "kpis.json").read_text())
+        for key in (
+            "energy_kwh",
+            "discomfort_kh",
+            "mean_ppd",
+            "peak_kw",
+            "mean_satisfaction",
+            "mean_review",
+            "return_rate",
+            "fairness_gap",
+            "personal_data_used",
+            "checkin_wait_min",
+            "turned_away",
+        ):
+            assert key in kpis, key
+        with (out / "guests.csv").open() as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows and all(re.fullmatch(r"G\d{2}-\d{5}", r["guest"]) for r in rows)
+        assert json.loads((out / "run.json").read_text())["policy"] == policy
+    res = run_cli("compare", str(outs["fixed"]), str(outs["rule_based"]))
+    assert res.returncode == 0, res.stderr
+    assert "mean satisfaction" in res.stdout and "(rule_based)" in res.stdout
+
+
+def test_run_same_seed_identical_kpis(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert (
+            run_cli("run", str(HOTEL_SMALL), "--policy", "fixed", "--out", str(out)).returncode == 0
+        )
+    assert (a / "kpis.json").read_bytes() == (b / "kpis.json").read_bytes()
+
+
+def test_run_unknown_policy_and_non_run_dir_are_clear_errors(tmp_path):
+    res = run_cli("run", str(HOTEL_SMALL), "--policy", "smart", "--out", str(tmp_path / "x"))
+    assert res.returncode == 2 and "unknown policy 'smart'" in res.stderr
+    assert not (tmp_path / "x").exists()
+    res = run_cli("compare", str(tmp_path))
+    assert res.returncode == 2 and "not a run directory" in res.stderr

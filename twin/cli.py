@@ -86,6 +86,65 @@ def simulate(scenario: ScenarioArg, seed: SeedOpt = None, out: OutOpt = None) ->
     console.print(f"run directory: {out}  ({wall:.2f} s)")
 
 
+PolicyOpt = Annotated[
+    str, typer.Option("--policy", help="fixed | rule_based | path to a trained policy.zip")
+]
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    policy: PolicyOpt = "rule_based",
+    seed: SeedOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Run a venue scenario end to end with a policy and write a run directory."""
+    from policies import make_policy
+    from policies.rollout import run_episode
+    from twin.envs.hotel import HotelEnv
+    from twin.report import kpi_table, write_hotel_run
+    from twin.rundir import check_free, default_run_dir, staged_run_dir
+    from twin.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    seed = s.simulation.seed if seed is None else seed
+    out = out or default_run_dir("run", s.name, seed)
+    check_free(out)
+    env = HotelEnv(s)
+    pol = make_policy(policy, env.task)
+    t0 = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"{s.name} / {pol.name}", total=s.simulation.n_steps)
+        episode = run_episode(
+            env, pol, seed, record=True, progress=lambda done, _: bar.update(task, completed=done)
+        )
+    wall = time.perf_counter() - t0
+    with staged_run_dir(out) as stage:
+        write_hotel_run(stage, s.with_seed(seed), episode, pol.name, seed, wall)
+    console.print(kpi_table([(f"{pol.name} (seed {seed})", episode.kpis)]))
+    console.print(f"run directory: {out}  ({wall:.2f} s)")
+
+
+@app.command()
+def compare(runs: Annotated[list[Path], typer.Argument(help="Run directories.")]) -> None:
+    """Print the KPIs of several run directories side by side."""
+    import json
+
+    from twin.errors import RunDirectoryError
+    from twin.report import kpi_table
+
+    columns = []
+    for path in runs:
+        kpi_file = path / "kpis.json"
+        if not kpi_file.is_file():
+            raise RunDirectoryError(f"{path}: not a run directory (no kpis.json)")
+        meta_file = path / "run.json"
+        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+        label = path.name if "policy" not in meta else f"{path.name} ({meta['policy']})"
+        columns.append((label, json.loads(kpi_file.read_text())))
+    console.print(kpi_table(columns, title="KPIs side by side"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script; returns the exit status."""
     try:

@@ -69,3 +69,62 @@ def plot_comfort(path: Path, times: np.ndarray, ppd: np.ndarray, occupied: np.nd
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     _save(fig, path)
+
+
+def plot_occupancy(
+    path: Path, times: np.ndarray, sold: np.ndarray, present: np.ndarray, queue: np.ndarray
+) -> None:
+    """Rooms sold, guests present in their rooms, and the front-desk queue."""
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, height_ratios=[3, 1])
+    ax1.plot(times, sold, label="rooms sold (checked in)")
+    ax1.plot(times, present, label="guests in their room", alpha=0.8)
+    ax1.set_ylabel("rooms")
+    ax1.legend(loc="upper right", fontsize=8)
+    ax2.plot(times, queue, color="tab:red", lw=0.8)
+    ax2.set_ylabel("desk queue")
+    fig.autofmt_xdate()
+    _save(fig, path)
+
+
+def plot_room_vs_preference(
+    path: Path, times: np.ndarray, t_op: np.ndarray, pref: np.ndarray, present: np.ndarray
+) -> None:
+    """Room operative temperature against the in-house guest's own preferred temperature."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=[2, 1])
+    err = np.where(present > 0, t_op - pref, np.nan)
+    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+        sup.filter(RuntimeWarning)
+        ax1.plot(times, np.nanmean(np.abs(err), axis=1), lw=1.0, label="mean |room - preference|")
+        ax1.plot(times, np.nanmean(err, axis=1), lw=0.8, label="mean room - preference")
+    ax1.axhline(0, color="k", lw=0.5)
+    ax1.set_ylabel("K (guests present)")
+    ax1.legend(loc="upper right", fontsize=8)
+    ax1.tick_params(axis="x", labelrotation=30)
+    mask = np.isfinite(err)
+    rng = np.random.default_rng(0)  # thinning for the scatter only (not a model input)
+    idx = np.flatnonzero(mask.ravel())
+    idx = idx if idx.size <= 4000 else rng.choice(idx, 4000, replace=False)
+    ax2.scatter(pref.ravel()[idx], t_op.ravel()[idx], s=3, alpha=0.3)
+    if idx.size:
+        lo, hi = float(np.nanmin(pref.ravel()[idx])), float(np.nanmax(pref.ravel()[idx]))
+        ax2.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax2.set_xlabel("guest's preferred temperature (°C)")
+    ax2.set_ylabel("room operative temperature (°C)")
+    _save(fig, path)
+
+
+def plot_satisfaction(
+    path: Path, times: np.ndarray, sat: np.ndarray, segment: np.ndarray, names: tuple[str, ...]
+) -> None:
+    """Mean satisfaction of in-house guests by segment over time."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for j, name in enumerate(names):
+        mine = np.where(segment == j, sat, np.nan)
+        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+            sup.filter(RuntimeWarning)
+            ax.plot(times, np.nanmean(mine, axis=1), lw=1.0, label=name)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("satisfaction (in-house guests)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.autofmt_xdate()
+    _save(fig, path)

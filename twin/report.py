@@ -35,6 +35,16 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "peak_kw": ("peak power", "kW", "{:,.2f}"),
     "discomfort_kh": ("thermal discomfort", "Kh/zone", "{:,.3f}"),
     "mean_ppd": ("mean PPD", "%", "{:.2f}"),
+    "mean_satisfaction": ("mean satisfaction", "0-1", "{:.3f}"),
+    "mean_review": ("mean review", "1-5", "{:.2f}"),
+    "return_rate": ("predicted return rate", "", "{:.3f}"),
+    "fairness_gap": ("fairness gap (segments)", "0-1", "{:.3f}"),
+    "personal_data_used": ("personal data used", "guest-h", "{:,.0f}"),
+    "checkin_wait_min": ("check-in wait", "min", "{:.2f}"),
+    "turned_away": ("turned away", "guests", "{:.0f}"),
+    "arrivals": ("arrivals", "guests", "{:.0f}"),
+    "guests": ("guests served", "guests", "{:.0f}"),
+    "occupancy": ("occupancy", "", "{:.3f}"),
 }
 
 
@@ -95,6 +105,106 @@ def write_building_run(run: BuildingRun, out: Path, wall_time_s: float) -> None:
     plots.plot_comfort(out / "comfort.png", times, run.ppd, run.occupied)
 
 
+def write_hotel_run(
+    out: Path, scenario: Any, episode: Any, policy: str, seed: int, wall_time_s: float
+) -> None:
+    """Write every artefact of a ``twin run`` into ``out`` (a staging folder).
+
+    Adds to the building layout: ``guests.parquet`` and ``guests.csv`` (one row per
+    guest stay, pseudonymous ids only), and the plots ``occupancy.png``,
+    ``room_vs_preference.png`` and ``satisfaction.png``.
+    """
+    import csv
+
+    from twin import plots
+
+    sr = episode.series
+    (out / "scenario.json").write_text(scenario.to_json() + "\n")
+    write_json(out / "kpis.json", episode.kpis)
+    extra = {
+        "policy": policy,
+        "seed": seed,
+        "reward": round(episode.reward, 6),
+        "reward_terms": {k: round(v, 6) for k, v in episode.reward_terms.items()},
+    }
+    write_json(out / "run.json", provenance(wall_time_s, extra))
+    nt, nz = sr["t_air"].shape
+    names = tuple(episode.zone_names)
+    write_table(
+        out / "timeseries.parquet",
+        {
+            "time": sr["times"],
+            "t_out_c": sr["t_out"],
+            "hvac_el_kw": sr["p_hvac"].sum(axis=1) / 1000,
+            "lighting_kw": sr["p_light"].sum(axis=1) / 1000,
+            "rooms_sold": sr["room_sold"].sum(axis=1),
+            "guests_present": sr["room_present"].sum(axis=1),
+            "desk_queue": sr["queue"][:, 0],
+        },
+    )
+    write_table(
+        out / "zones.parquet",
+        {
+            "time": np.repeat(sr["times"], nz),
+            "zone": np.tile(np.array(names), nt),
+            "t_air_c": sr["t_air"].ravel(),
+            "t_op_c": sr["t_op"].ravel(),
+            "heat_setpoint_c": sr["heat_setpoint"].ravel(),
+            "cool_setpoint_c": sr["cool_setpoint"].ravel(),
+            "lux": sr["lux"].ravel(),
+            "p_hvac_el_w": sr["p_hvac"].ravel(),
+            "p_light_w": sr["p_light"].ravel(),
+        },
+    )
+    guests = episode.guests
+    if guests:
+        cols = list(guests[0])
+        write_table(out / "guests.parquet", {c: [g[c] for g in guests] for c in cols})
+        with (out / "guests.csv").open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=cols)
+            writer.writeheader()
+            writer.writerows(guests)
+    times = sr["times"].astype("datetime64[m]").astype(object)
+    rooms = episode.room_zone
+    band = (scenario.comfort.lower_c, scenario.comfort.upper_c)
+    plots.plot_temperatures(out / "temperatures.png", times, sr["t_out"], sr["t_op"], band)
+    plots.plot_energy(out / "energy.png", times, sr["p_hvac"], sr["p_light"])
+    plots.plot_occupancy(
+        out / "occupancy.png", times, sr["room_sold"].sum(1), sr["room_present"].sum(1),
+        sr["queue"][:, 0],
+    )  # fmt: skip
+    plots.plot_room_vs_preference(
+        out / "room_vs_preference.png", times, sr["t_op"][:, rooms], sr["room_pref_temp"],
+        sr["room_present"],
+    )  # fmt: skip
+    segs = tuple(seg.name for seg in scenario.hotel.segments)
+    plots.plot_satisfaction(
+        out / "satisfaction.png", times, sr["room_sat"], sr["room_segment"], segs
+    )
+
+
+def _label(key: str) -> tuple[str, str, str]:
+    if key in KPI_LABELS:
+        return KPI_LABELS[key]
+    if key.startswith("review_") and key.endswith("_share"):
+        return (f"  reviews {key.split('_')[1]} stars", "share", "{:.3f}")
+    if key.startswith("satisfaction_"):
+        return (f"  satisfaction {key.removeprefix('satisfaction_')}", "0-1", "{:.3f}")
+    return (key, "", "{:.4g}")
+
+
+def _order(key: str, keys: list[str]) -> tuple[int, int]:
+    """Known KPIs in table order; per-segment and review rows after their headline."""
+    order = list(KPI_LABELS)
+    if key in KPI_LABELS:
+        return (order.index(key), 0)
+    if key.startswith("review_"):
+        return (order.index("mean_review"), 1 + keys.index(key))
+    if key.startswith("satisfaction_"):
+        return (order.index("mean_satisfaction"), 1 + keys.index(key))
+    return (len(order), keys.index(key))
+
+
 def kpi_table(columns: Sequence[tuple[str, Mapping[str, float]]], title: str = "KPIs") -> Table:
     """A rich table with one row per KPI and one column per run."""
     table = Table(title=title)
@@ -105,8 +215,8 @@ def kpi_table(columns: Sequence[tuple[str, Mapping[str, float]]], title: str = "
     keys: list[str] = []
     for _, kpis in columns:
         keys += [k for k in kpis if k not in keys]
-    for key in keys:
-        label, unit, fmt = KPI_LABELS.get(key, (key, "", "{:.4g}"))
+    for key in sorted(keys, key=lambda k: _order(k, keys)):
+        label, unit, fmt = _label(key)
         cells = []
         for _, kpis in columns:
             value = kpis.get(key)

@@ -1,0 +1,132 @@
+"""The hotel World: one clock, determinism, batching, consent and the hotel's events."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from agents.kernels import OUT, VACANT
+from policies import make_policy
+from policies.rollout import run_episode
+from tests.conftest import SCENARIOS
+from twin.envs.hotel import HotelEnv
+from twin.errors import ScenarioError
+from twin.scenario import load_scenario
+from twin.world import Action, World
+
+SMALL = SCENARIOS / "hotel_small.toml"
+
+
+def house_action(world: World) -> Action:
+    ne, nz = world.n_envs, world.nz
+    return Action(
+        np.full((ne, nz), 21.0), np.full((ne, nz), 24.0), np.full((ne, nz), 300.0),
+        np.full((ne, nz), 3500.0),
+    )  # fmt: skip
+
+
+def run_world(seeds, steps=None):
+    w = World(load_scenario(SMALL), n_envs=len(seeds))
+    w.reset(seeds)
+    a = house_action(w)
+    for _ in range(steps or w.n_steps):
+        w.step(a)
+    return w
+
+
+def test_same_seed_same_kpis_different_seed_differs():
+    a, b, c = (run_world([s]).kpis(0) for s in (5, 5, 6))
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert a != c
+
+
+def test_batched_world_equals_single_worlds():
+    seeds = [3, 11, 42]
+    batched = run_world(seeds, steps=150)
+    for e, seed in enumerate(seeds):
+        single = run_world([seed], steps=150)
+        np.testing.assert_array_equal(batched.theta_m[e], single.theta_m[0])
+        np.testing.assert_array_equal(batched.slots.sat[e], single.slots.sat[0])
+        np.testing.assert_array_equal(batched.slots.state[e], single.slots.state[0])
+        assert batched.kpis(e) == single.kpis(0)
+
+
+def test_mesa_agents_follow_the_slots():
+    w = run_world([1], steps=60)  # 15:00 on day one: some guests out, some in
+    hotel, slots = w.hotels[0], w.slots
+    active = np.flatnonzero(slots.active[0] == 1)
+    assert len(hotel.agents) == active.size > 0
+    for agent in hotel.agents:
+        assert slots.active[0, agent.slot] == 1
+        expected = hotel.outside if slots.state[0, agent.slot] == OUT else agent.slot
+        assert agent.cell is hotel.space[expected]
+    assert np.all(slots.state[0][slots.active[0] == 0] == VACANT)
+
+
+def test_rooms_are_never_double_booked_and_full_hotel_turns_guests_away(tmp_path):
+    text = SMALL.read_text().replace("rate_per_day = 4.5", "rate_per_day = 30")
+    path = tmp_path / "busy.toml"
+    path.write_text(text)
+    w = World(load_scenario(path))
+    w.reset([0])
+    a = house_action(w)
+    for _ in range(w.n_steps):
+        w.step(a)
+    records = w.guest_records(0)
+    by_room: dict[str, list[tuple[float, float]]] = {}
+    for r in records:
+        by_room.setdefault(r["room"], []).append((r["arrival_h"], r["departure_h"]))
+    for stays in by_room.values():
+        stays.sort()
+        for (_, dep), (arr, _) in zip(stays, stays[1:]):
+            assert arr >= dep - 1e-9, "two guests in one room at once"
+    k = w.kpis(0)
+    assert k["turned_away"] > 0 and k["occupancy"] > 0.8
+    assert k["checkin_wait_min"] > 0  # one desk clerk, a burst of arrivals: people queue
+
+
+def test_non_consenting_guests_preferences_never_reach_the_policy():
+    w = World(load_scenario(SMALL))
+    w.reset([2])
+    for _ in range(70):
+        w.step(house_action(w))
+    s = w.slots
+    sold = s.active[0] == 1
+    refusing = sold & (s.consent[0] == 0)
+    consenting = sold & (s.consent[0] == 1)
+    assert refusing.any() and consenting.any()
+    before = w.observe(personal_data=True)
+    s.prefs[0, 0, refusing] += 3.0  # change what refusing guests really want
+    s.prefs[2, 0, refusing] *= 2.0
+    s.prefs[3, 0, refusing] += 800.0
+    after = w.observe(personal_data=True)
+    for key in ("room_pref_temp_c", "room_pref_lux", "room_pref_cct_k", "room_pref_known"):
+        np.testing.assert_array_equal(before[key], after[key])
+    assert np.all(before["room_pref_known"][0][refusing] == 0)
+    # Consenting guests' preferences do show, and only when personal data is allowed.
+    s.prefs[0, 0, consenting] += 1.0
+    shown = w.observe(personal_data=True)["room_pref_temp_c"][0]
+    np.testing.assert_allclose(shown[consenting], s.prefs[0, 0, consenting])
+    hidden = w.observe(personal_data=False)
+    assert np.all(hidden["room_pref_known"] == 0)
+    assert np.all(hidden["room_pref_temp_c"] == w.scenario.thermostat.heating_setpoint_c)
+
+
+def test_rule_based_beats_fixed_on_satisfaction_and_only_it_uses_personal_data():
+    env = HotelEnv(SMALL)
+    results = {}
+    for name in ("fixed", "rule_based"):
+        eps = [run_episode(env, make_policy(name, env.task), seed=s) for s in (0, 1)]
+        results[name] = eps
+    for fixed, rule in zip(results["fixed"], results["rule_based"], strict=True):
+        assert rule.kpis["mean_satisfaction"] > fixed.kpis["mean_satisfaction"]
+        assert fixed.kpis["personal_data_used"] == 0
+        assert rule.kpis["personal_data_used"] > 0
+        assert rule.kpis["energy_kwh"] < 1.1 * fixed.kpis["energy_kwh"]
+
+
+def test_world_rejects_a_building_scenario():
+    with pytest.raises(ScenarioError, match="venue = 'building'"):
+        World(load_scenario(SCENARIOS / "tiny.toml"))
