@@ -80,7 +80,7 @@ def test_rooms_are_never_double_booked_and_full_hotel_turns_guests_away(tmp_path
         by_room.setdefault(r["room"], []).append((r["arrival_h"], r["departure_h"]))
     for stays in by_room.values():
         stays.sort()
-        for (_, dep), (arr, _) in zip(stays, stays[1:]):
+        for (_, dep), (arr, _) in zip(stays, stays[1:], strict=False):
             assert arr >= dep - 1e-9, "two guests in one room at once"
     k = w.kpis(0)
     assert k["turned_away"] > 0 and k["occupancy"] > 0.8
