@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "physics": "batched 5R1C thermal + HVAC kernel, 10,000 zones x one year of 15-min steps",
+    "hotel": "shipped hotel (120 rooms, 14 days) end to end; guest update Numba vs Mesa",
 }
 
 

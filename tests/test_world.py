@@ -55,6 +55,7 @@ def test_batched_world_equals_single_worlds():
 
 def test_mesa_agents_follow_the_slots():
     w = run_world([1], steps=60)  # 15:00 on day one: some guests out, some in
+    w.sync_agents()
     hotel, slots = w.hotels[0], w.slots
     active = np.flatnonzero(slots.active[0] == 1)
     assert len(hotel.agents) == active.size > 0
@@ -84,7 +85,31 @@ def test_rooms_are_never_double_booked_and_full_hotel_turns_guests_away(tmp_path
             assert arr >= dep - 1e-9, "two guests in one room at once"
     k = w.kpis(0)
     assert k["turned_away"] > 0 and k["occupancy"] > 0.8
-    assert k["checkin_wait_min"] > 0  # one desk clerk, a burst of arrivals: people queue
+
+
+def test_one_slow_clerk_makes_guests_queue(tmp_path):
+    text = (
+        SMALL.read_text()
+        .replace("count = 8", "count = 60")
+        .replace("rate_per_day = 4.5", "rate_per_day = 40")
+    )
+    text = text.replace(
+        "checkin_min = { mean = 4.0, sd = 1.5", "checkin_min = { mean = 12.0, sd = 1.5"
+    )
+    path = tmp_path / "slow.toml"
+    path.write_text(text)
+    fast = tmp_path / "fast.toml"
+    fast.write_text(text.replace("[hotel.front_desk]\nstaff = 1", "[hotel.front_desk]\nstaff = 6"))
+    waits = {}
+    for name, p in (("slow", path), ("fast", fast)):
+        w = World(load_scenario(p))
+        w.reset([0])
+        a = house_action(w)
+        for _ in range(w.n_steps):
+            w.step(a)
+        waits[name] = w.kpis(0)["checkin_wait_min"]
+    assert waits["slow"] > 1.0  # one clerk, 12-minute check-ins, afternoon peaks
+    assert waits["fast"] < waits["slow"] / 3
 
 
 def test_non_consenting_guests_preferences_never_reach_the_policy():

@@ -49,7 +49,7 @@ from agents.kernels import (
 from twin.building import Building, build_building
 from twin.errors import ScenarioError
 from twin.kpi import tariff_per_step
-from twin.physics.kernels import lighting_step, thermal_hvac_steps
+from twin.physics.kernels import lighting_step, thermal_hvac_steps_serial
 from twin.scenario import Scenario
 from twin.seeding import spawn_streams
 from twin.simulate import heat_pump_arrays, in_hours, local_hours
@@ -190,7 +190,7 @@ class World:
         self.acc_present_h = np.zeros(ne)
         self.acc_disclosed_h = np.zeros(ne)
         self.acc_in_house_h = np.zeros(ne)
-        self._room_state_prev = self.slots.state.copy()
+        self._next_event = np.array([sim.peek() for sim in self.sims])
 
     # ------------------------------------------------------------------ step
     @property
@@ -246,7 +246,7 @@ class World:
         sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
         sub = slice(t, t + 1)
         energy_before = self.energy_hvac.sum(axis=1)
-        thermal_hvac_steps(
+        thermal_hvac_steps_serial(
             self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max,
             np.repeat(self.t_out[sub], k, axis=0), np.repeat(self.facade_irr[sub], k, axis=0),
             np.repeat(self.inv_cop_h[sub], k, axis=0), np.repeat(self.inv_cop_c[sub], k, axis=0),
@@ -297,17 +297,25 @@ class World:
         if disclosed is not None:
             self.acc_disclosed_h += (disclosed & (s.active == 1)).sum(axis=1) * self.dt_h
 
-        # Discrete events up to the end of the step, then Mesa cells follow the states.
+        # Discrete events up to the end of the step, only where one is due. Stepping the
+        # SimPy environment directly avoids run(until=...)'s per-call machinery; a clock
+        # with nothing due simply waits (its next event already lies beyond the step).
         self.t += 1
         until = self.t * self.dt
-        for sim in self.sims:
-            if sim.peek() < until:
-                sim.run(until=until)
-        changed = np.nonzero(s.state != self._room_state_prev)
-        if changed[0].size:
-            for e in np.unique(changed[0]):
-                self.hotels[e].sync_cells(changed[1][changed[0] == e])
-            self._room_state_prev = s.state.copy()
+        for e in np.flatnonzero(self._next_event < until):
+            sim = self.sims[e]
+            while sim.peek() < until:
+                sim.step()
+            self._next_event[e] = sim.peek()
+
+    def sync_agents(self) -> None:
+        """Move every Mesa guest to the cell its current state puts it in.
+
+        Positions are structure, not dynamics (the kernel holds the state), so they are
+        synced at each day's data collection and on demand rather than every step.
+        """
+        for hotel in self.hotels:
+            hotel.sync_cells(np.arange(self.n_rooms))
 
     def _per_zone(self, values: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(values, (self.n_envs, self.nz)))

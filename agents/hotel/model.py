@@ -30,10 +30,10 @@ import simpy
 from mesa.discrete_space import Network
 
 from agents.hotel.agents import Guest
-from agents.hotel.population import GuestProfile, choose_segment, draw, sample_profile
+from agents.hotel.population import GuestProfile, sample_profiles, segment_shares
 from agents.hotel.slots import GuestSlots
-from agents.kernels import AWAKE, OUT, VACANT
-from twin.scenario import Scenario
+from agents.kernels import OUT, VACANT
+from twin.scenario import Normal, Scenario
 
 #: Satisfaction a guest arrives with (a prior from the booking experience).
 INITIAL_SATISFACTION = 0.8
@@ -95,6 +95,8 @@ class HotelModel(mesa.Model):
         self.turned_away = 0
         self.arrivals = 0
         self._next_id = 0
+        self._normals = np.zeros(0)
+        self._normal_i = 0
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "in_house": lambda m: len(m.agents),
@@ -129,12 +131,16 @@ class HotelModel(mesa.Model):
         while True:
             day_start = self.day_start(day)
             weekday = self.weekday(day)
+            self.sync_cells(np.arange(self.n_rooms))
             self.datacollector.collect(self)
             n = int(rng.poisson(arrivals.rate_per_day * arrivals.day_of_week[weekday]))
-            for _ in range(n):
-                t_arr = day_start + (rng.choice(24, p=profile) + rng.random()) * 3600.0
-                seg = choose_segment(self.hotel, weekday >= 4, rng)
-                guest = sample_profile(self.hotel, seg, rng)
+            t_arrs = day_start + (rng.choice(24, size=n, p=profile) + rng.random(n)) * 3600.0
+            segs = rng.choice(
+                len(self.hotel.segments), size=n, p=segment_shares(self.hotel, weekday >= 4)
+            )
+            for t_arr, guest in zip(
+                np.sort(t_arrs), sample_profiles(self.hotel, segs, rng), strict=True
+            ):
                 if t_arr < self.sim.now:
                     continue  # the part of the first day before the run started
                 self.arrivals += 1
@@ -147,6 +153,15 @@ class HotelModel(mesa.Model):
                 self.sim.process(self._stay(room, guest, t_arr, t_dep))
             yield self.sim.timeout(self.day_start(day + 1) - self.sim.now)
             day += 1
+
+    def _draw(self, dist: Normal) -> float:
+        """A clipped-normal service time from a pre-drawn block of standard normals."""
+        if self._normal_i >= self._normals.size:
+            self._normals = self.events_rng.standard_normal(256)
+            self._normal_i = 0
+        z = self._normals[self._normal_i]
+        self._normal_i += 1
+        return min(max(dist.mean + dist.sd * z, dist.low), dist.high)
 
     def _free_room(self, t_arr: float) -> int | None:
         s, e = self.slots, self.env_index
@@ -171,7 +186,7 @@ class HotelModel(mesa.Model):
         with self.desk.request() as turn:
             yield turn
             wait_min = (self.sim.now - queued) / 60.0
-            yield self.sim.timeout(60.0 * draw(self.hotel.front_desk.checkin_min, self.events_rng))
+            yield self.sim.timeout(60.0 * self._draw(self.hotel.front_desk.checkin_min))
         while not self.ready[room] or self.slots.active[self.env_index, room]:
             yield self._ready_event(room)
         self.checkin_waits_min.append(wait_min)
@@ -184,7 +199,7 @@ class HotelModel(mesa.Model):
         self._check_out(room, guest)
         with self.desk.request() as turn:
             yield turn
-            yield self.sim.timeout(60.0 * draw(self.hotel.front_desk.checkout_min, self.events_rng))
+            yield self.sim.timeout(60.0 * self._draw(self.hotel.front_desk.checkout_min))
         self.sim.process(self._clean(room))
 
     def _clean(self, room: int) -> Process:
@@ -195,7 +210,7 @@ class HotelModel(mesa.Model):
             yield self.sim.timeout(wait_h * 3600.0)
         with self.housekeepers.request() as turn:
             yield turn
-            yield self.sim.timeout(60.0 * draw(hk.clean_min, self.events_rng))
+            yield self.sim.timeout(60.0 * self._draw(hk.clean_min))
         self.ready[room] = True
         event = self._ready_events.pop(room, None)
         if event is not None:
@@ -211,9 +226,9 @@ class HotelModel(mesa.Model):
         """Guests already in the house when the run starts (``initial_occupancy``)."""
         rng = self.events_rng
         n = int(round(self.hotel.arrivals.initial_occupancy * self.n_rooms))
-        for room in rng.choice(self.n_rooms, size=n, replace=False):
-            seg = choose_segment(self.hotel, self.weekday(0) >= 4, rng)
-            guest = sample_profile(self.hotel, seg, rng)
+        rooms = rng.choice(self.n_rooms, size=n, replace=False)
+        segs = rng.choice(len(self.hotel.segments), size=n, p=segment_shares(self.hotel, False))
+        for room, guest in zip(rooms, sample_profiles(self.hotel, segs, rng), strict=True):
             left = int(rng.integers(1, guest.nights + 1))
             t_dep = self.day_start(left) + self.hotel.checkout_h * 3600.0
             t_arr = self.day_start(left - guest.nights) + self.hotel.checkin_h * 3600.0
@@ -310,8 +325,3 @@ class HotelModel(mesa.Model):
                 target = self.outside if state[room] == OUT else int(room)
                 if agent.cell is not self.space[target]:
                     agent.cell = self.space[target]
-
-    def present_mask(self) -> np.ndarray:
-        """Rooms with guests present (awake or asleep)."""
-        state = self.slots.state[self.env_index]
-        return (state != VACANT) & (state != OUT) & (state >= AWAKE)

@@ -40,13 +40,72 @@ class GuestProfile:
     return_base: float
 
 
-def choose_segment(hotel: Hotel, weekend: bool, rng: np.random.Generator) -> int:
-    """Segment index of a new arrival (weekend arrivals may have their own mix)."""
+def segment_shares(hotel: Hotel, weekend: bool) -> np.ndarray:
+    """Probability of each segment for an arrival (weekend arrivals may have their own mix)."""
     shares = np.array([s.share for s in hotel.segments])
     mix = hotel.arrivals.weekend_segment_shares
     if weekend and mix is not None:
         shares = np.array([mix.get(s.name, 0.0) for s in hotel.segments])
-    return int(rng.choice(len(shares), p=shares / shares.sum()))
+    return shares / shares.sum()
+
+
+def choose_segment(hotel: Hotel, weekend: bool, rng: np.random.Generator) -> int:
+    """Segment index of a new arrival."""
+    shares = segment_shares(hotel, weekend)
+    return int(rng.choice(len(shares), p=shares))
+
+
+def draw_many(dist: Normal, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws of a clipped normal in one call."""
+    if dist.sd == 0:
+        return np.full(n, dist.mean)
+    return np.clip(rng.normal(dist.mean, dist.sd, n), dist.low, dist.high)
+
+
+def sample_profiles(
+    hotel: Hotel, segments: np.ndarray, rng: np.random.Generator
+) -> list[GuestProfile]:
+    """Draw one guest party per entry of ``segments`` (vectorised per segment).
+
+    Equivalent in distribution to calling :func:`sample_profile` for each entry, at a
+    fraction of the cost: a day's arrivals are drawn with one call per field and segment.
+    """
+    n = len(segments)
+    fields = np.zeros((n, 11))
+    party = np.zeros(n, dtype=np.int64)
+    consent = np.zeros(n, dtype=bool)
+    for j, seg in enumerate(hotel.segments):
+        idx = np.flatnonzero(segments == j)
+        m = idx.size
+        if m == 0:
+            continue
+        r = seg.routine
+        wake = draw_many(r.wake_h, m, rng)
+        sleep = np.maximum(draw_many(r.sleep_h, m, rng), wake + 1.0)
+        out_start = np.maximum(draw_many(r.out_start_h, m, rng), wake + 0.5)
+        out_end = np.minimum(out_start + draw_many(r.out_hours, m, rng), sleep - 0.5)
+        fields[idx] = np.column_stack([
+            draw_many(seg.pref_temp_c, m, rng), draw_many(seg.temp_tolerance_k, m, rng),
+            draw_many(seg.pref_lux, m, rng), draw_many(seg.pref_cct_k, m, rng),
+            draw_many(seg.clo_awake, m, rng), np.full(m, seg.met_awake),
+            wake, out_start, np.maximum(out_end, out_start), sleep,
+            np.maximum(1.0, np.round(draw_many(seg.stay_nights, m, rng))),
+        ])  # fmt: skip
+        lo, hi = seg.party_size
+        party[idx] = rng.integers(lo, hi + 1, m)
+        consent[idx] = rng.random(m) < seg.consent_share
+    return [
+        GuestProfile(
+            segment=int(segments[i]),
+            party=int(party[i]),
+            nights=int(fields[i, 10]),
+            consent=bool(consent[i]),
+            prefs=tuple(fields[i, :6].tolist()),
+            routine=tuple(fields[i, 6:10].tolist()),
+            return_base=hotel.segments[int(segments[i])].return_base,
+        )
+        for i in range(n)
+    ]
 
 
 def sample_profile(hotel: Hotel, segment: int, rng: np.random.Generator) -> GuestProfile:

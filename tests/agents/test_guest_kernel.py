@@ -190,6 +190,7 @@ def test_vacant_slots(world: World) -> None:
         before, by_kernel, by_mesa, _ = compare(world, hour, seed=7)
         vacant = before.active == 0
         assert vacant.any()
+        assert np.abs(before.feedback[:, vacant]).max() > 0.0  # a departed guest's feedback
         decay = math.exp(-world.dt_h / world.params[P_FEEDBACK_DECAY_H])
         assert (by_kernel.state[vacant] == VACANT).all()
         assert np.isnan(by_kernel.ppd_now[vacant]).all()

@@ -24,6 +24,7 @@ __all__ = [
     "heat_pump_inv_cop",
     "lighting_step",
     "thermal_hvac_steps",
+    "thermal_hvac_steps_serial",
 ]
 
 #: Zones per parallel work item: small enough that a block's parameters stay in L2.
@@ -37,8 +38,7 @@ _A_M, _A_E, _A_A, _A_S = 4, 5, 6, 7
 _S_M, _S_E, _S_A, _S_S = 8, 9, 10, 11
 
 
-@njit(cache=True, parallel=True)
-def thermal_hvac_steps(
+def _thermal_hvac_steps(
     coef: np.ndarray,
     inv_a_a: np.ndarray,
     aperture: np.ndarray,
@@ -120,6 +120,13 @@ def thermal_hvac_steps(
                     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
                     tm_e, tm_e, tm_e, tm_e, False,
                 )  # fmt: skip
+
+
+#: Parallel over zone blocks: for long horizons or many zones (the benchmark, big batches).
+thermal_hvac_steps = njit(cache=True, parallel=True)(_thermal_hvac_steps)
+#: The same kernel on one thread: for one step of a few thousand zones, where starting a
+#: parallel region costs more than the work (and much more when the other core is busy).
+thermal_hvac_steps_serial = njit(cache=True)(_thermal_hvac_steps)
 
 
 @njit(cache=True, inline="always")
