@@ -39,7 +39,10 @@ DARK_TOL_LUX = 30.0
 
 @njit(cache=True, inline="always")
 def routine_state(hour: float, wake: float, out_start: float, out_end: float, sleep: float) -> int:
-    """Where a guest is at a local ``hour`` given their routine (all in hours)."""
+    """Where a guest is at a local ``hour`` given their routine (all in hours).
+
+    Bedtimes lie before midnight (the scenario schema bounds ``sleep_h`` below 24).
+    """
     if hour >= sleep or hour < wake:
         return ASLEEP
     if out_start <= hour < out_end:
@@ -133,7 +136,7 @@ def guest_step(
         ppd_now: ``(ne, R)`` out: PPD (%) of present guests, NaN otherwise.
     """
     ne, n_rooms = active.shape
-    keep = 1.0 - math.exp(-dt_h / p[P_MEMORY_H])
+    pull = 1.0 - math.exp(-dt_h / p[P_MEMORY_H])  # share of the gap closed
     decay = math.exp(-dt_h / p[P_FEEDBACK_DECAY_H])
     for e in range(ne):
         h = hour[e]
@@ -166,7 +169,7 @@ def guest_step(
                 st, to, lux[e, r], cct[e, r], prefs[0, e, r], prefs[1, e, r], prefs[2, e, r],
                 prefs[3, e, r], p,
             )  # fmt: skip
-            sat[e, r] += keep * (score - sat[e, r])
+            sat[e, r] += pull * (score - sat[e, r])
             if st == AWAKE:
                 chance = 1.0 - math.exp(-p[P_FEEDBACK] * dt_h * (1.0 - score))
                 if noise[e, r] < chance:

@@ -207,8 +207,9 @@ class World:
         """Advance every copy by one control step under ``action``.
 
         Args:
-            action: physical commands; set-points are clipped to nothing here: callers
-                (envs, policies) own the mapping from their action space.
+            action: physical commands, used as given (the env maps its normalised action
+                space onto physical ranges; only a cooling set-point too close to the
+                heating one is raised, see :class:`Action`).
             disclosed: ``(n_envs, n_rooms)`` bool, rooms whose guest's personal data the
                 policy saw this step (for the ``personal_data_used`` KPI).
         """

@@ -74,7 +74,7 @@ class Guest(CellAgent):
         s = self.model.slots
         e, r = self._row
         p, dt_h, hour = inp["p"], inp["dt_h"], inp["hour"]
-        keep = 1.0 - math.exp(-dt_h / p[k.P_MEMORY_H])
+        pull = 1.0 - math.exp(-dt_h / p[k.P_MEMORY_H])
         decay = math.exp(-dt_h / p[k.P_FEEDBACK_DECAY_H])
         s.feedback[0, e, r] *= decay
         s.feedback[1, e, r] *= decay
@@ -103,7 +103,7 @@ class Guest(CellAgent):
         score, dt_err, dl_err = _comfort_score(
             st, to, inp["lux"][r], inp["cct"][r], pr[0], pr[1], pr[2], pr[3], p
         )
-        s.sat[e, r] += keep * (score - s.sat[e, r])
+        s.sat[e, r] += pull * (score - s.sat[e, r])
         if st == k.AWAKE:
             chance = 1.0 - math.exp(-p[k.P_FEEDBACK] * dt_h * (1.0 - score))
             if inp["noise"][r] < chance:

@@ -273,6 +273,7 @@ class HotelModel(mesa.Model):
         s.guest_id[e, room] = -1
         s.segment[e, room] = -1
         s.consent[e, room] = 0
+        s.feedback[:, e, room] = 0.0  # a departed guest's complaints are not the room's
         agent = self.guests.pop(room)
         agent.remove()
 

@@ -180,17 +180,18 @@ def test_comparison_covers_every_state_and_feedback(world: World) -> None:
 
 
 def test_vacant_slots(world: World) -> None:
-    """Vacant rooms: the kernel marks them and decays old feedback; Mesa has no agent there.
+    """Vacant rooms: the kernel marks them; Mesa has no agent there; both leave them clean.
 
-    Guest.step's own vacant branch is unreachable (only checked-in guests are agents), so
-    the Mesa path leaves vacant slots untouched, including a departed guest's feedback,
-    which the kernel keeps decaying. That is the one place the two paths differ.
+    Check-out clears the room's feedback (a departed guest's complaints must not reach the
+    policy as the room's), so the kernel's decay of vacant slots and the Mesa path (which
+    has no agent there) agree: the one place the paths could differ holds only zeros.
     """
     for hour in (2.0, 13.0, 20.5):
         before, by_kernel, by_mesa, _ = compare(world, hour, seed=7)
         vacant = before.active == 0
         assert vacant.any()
-        assert np.abs(before.feedback[:, vacant]).max() > 0.0  # a departed guest's feedback
+        assert np.abs(before.feedback[:, vacant]).max() == 0.0  # cleared at check-out
+        np.testing.assert_array_equal(by_kernel.feedback[:, vacant], by_mesa.feedback[:, vacant])
         decay = math.exp(-world.dt_h / world.params[P_FEEDBACK_DECAY_H])
         assert (by_kernel.state[vacant] == VACANT).all()
         assert np.isnan(by_kernel.ppd_now[vacant]).all()

@@ -42,6 +42,7 @@ from twin.scenario.hotel import (
     Satisfaction,
     Segment,
 )
+from twin.scenario.randomization import Randomization
 
 __all__ = [
     "Arrivals",
@@ -51,6 +52,7 @@ __all__ = [
     "Hotel",
     "Housekeeping",
     "Normal",
+    "Randomization",
     "Routine",
     "Satisfaction",
     "Reward",
@@ -87,6 +89,7 @@ class Scenario(ScenarioModel):
     thermostat: Thermostat = Thermostat()
     comfort: Comfort = Comfort()
     control: Control = Control()
+    randomization: Randomization = Randomization()
     hotel: Hotel | None = None
 
     @model_validator(mode="after")
