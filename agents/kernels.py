@@ -33,6 +33,8 @@ N_PARAMS = 11
 #: Clothing (clo) and activity (met) when asleep (bedding) and relaxing in the evening.
 CLO_SLEEP, MET_SLEEP = 1.7, 0.8
 MET_EVENING, CLO_EVENING_DELTA, EVENING_H = 1.0, 0.2, 19.0
+#: Recent feedback saturates here: a guest can only complain so much.
+FEEDBACK_MAX = 10.0
 #: Illuminance (lux) a sleeping guest still tolerates.
 DARK_TOL_LUX = 30.0
 
@@ -177,6 +179,8 @@ def guest_step(
                     if abs(dt_err) / prefs[1, e, r] >= abs(dl_err) / (
                         p[P_LUX_TOL] * prefs[2, e, r]
                     ):
-                        feedback[0, e, r] += 1.0 if dt_err > 0 else -1.0
+                        f = feedback[0, e, r] + (1.0 if dt_err > 0 else -1.0)
+                        feedback[0, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)
                     else:
-                        feedback[1, e, r] += 1.0 if dl_err > 0 else -1.0
+                        f = feedback[1, e, r] + (1.0 if dl_err > 0 else -1.0)
+                        feedback[1, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)

@@ -50,6 +50,7 @@ from twin.building import Building, build_building
 from twin.errors import ScenarioError
 from twin.kpi import tariff_per_step
 from twin.physics.kernels import lighting_step, thermal_hvac_steps_serial
+from twin.physics.network import RCParams, affine_coefficients
 from twin.scenario import Scenario
 from twin.seeding import spawn_streams
 from twin.simulate import heat_pump_arrays, in_hours, local_hours
@@ -139,7 +140,9 @@ class World:
         sim_cfg = s.simulation
         self.seeds = [int(x) for x in seeds]
         self.t = 0
+        self.variants: list[dict[str, float]] = []
         self.slots = GuestSlots.allocate(ne, self.n_rooms)
+        self._reset_parameters()
         self.sims: list[simpy.Environment] = []
         self.hotels: list[HotelModel] = []
         weathers: list[Weather] = []
@@ -148,13 +151,24 @@ class World:
         for e, seed in enumerate(self.seeds):
             rngs = spawn_streams(seed)
             self._rngs.append(rngs)
+            variant = self._randomize(e, rngs["randomization"])
+            self.variants.append(variant)
             weathers.append(
                 build_weather(s.weather, s.site, sim_cfg.start, n_weather, self.dt, rngs["physics"])
             )
             sim = simpy.Environment()
             self.sims.append(sim)
             self.hotels.append(
-                HotelModel(s, sim, self.slots, e, self.room_names, rngs["events"], rngs["agents"])
+                HotelModel(
+                    s,
+                    sim,
+                    self.slots,
+                    e,
+                    self.room_names,
+                    rngs["events"],
+                    rngs["agents"],
+                    preference_spread=variant["preference_spread"],
+                )  # fmt: skip
             )
         w0 = weathers[0]
         self.times = w0.times
@@ -191,6 +205,46 @@ class World:
         self.acc_disclosed_h = np.zeros(ne)
         self.acc_in_house_h = np.zeros(ne)
         self._next_event = np.array([sim.peek() for sim in self.sims])
+        self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
+        self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
+        self._sensor_noise = np.zeros((0, ne, nz))
+
+    def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
+        """Draw copy ``e``'s building, guest and sensor variant (identity when disabled)."""
+        rz, b = self.scenario.randomization, self.building
+        names = ("envelope", "ventilation", "thermal_mass", "hvac_capacity", "preference_spread")
+        if not rz.enabled:
+            return {**dict.fromkeys(names, 1.0), "sensor_noise_k": 0.0, "sensor_delay_steps": 0}
+        v = {
+            "envelope": rng.uniform(*rz.envelope_scale),
+            "ventilation": rng.uniform(*rz.ventilation_scale),
+            "thermal_mass": rng.uniform(*rz.thermal_mass_scale),
+            "hvac_capacity": rng.uniform(*rz.hvac_capacity_scale),
+            "preference_spread": rng.uniform(*rz.preference_spread_scale),
+            "sensor_noise_k": rz.sensor_noise_k,
+            "sensor_delay_steps": int(
+                rng.integers(rz.sensor_delay_steps[0], rz.sensor_delay_steps[1] + 1)
+            ),
+        }
+        rc = b.rc
+        scaled = RCParams(
+            H_ve=rc.H_ve * v["ventilation"], H_tr_is=rc.H_tr_is, H_tr_w=rc.H_tr_w * v["envelope"],
+            H_tr_ms=rc.H_tr_ms, H_tr_em=rc.H_tr_em * v["envelope"], C_m=rc.C_m * v["thermal_mass"],
+            A_m=rc.A_m, A_t=rc.A_t, A_f=rc.A_f,
+        )  # fmt: skip
+        self.coef[e] = affine_coefficients(scaled, b.dt)
+        self.inv_a_a[e] = 1.0 / self.coef[e, 6]
+        self.q_heat_max[e] = b.q_heat_max * v["hvac_capacity"]
+        self.q_cool_max[e] = b.q_cool_max * v["hvac_capacity"]
+        return v
+
+    def _reset_parameters(self) -> None:
+        """Back to the scenario's own building (before drawing new variants)."""
+        b, ne = self.building, self.n_envs
+        self.coef = np.ascontiguousarray(np.broadcast_to(b.coef[None], (ne, *b.coef.shape)))
+        self.inv_a_a = np.ascontiguousarray(1.0 / self.coef[:, 6])
+        self.q_heat_max = np.tile(b.q_heat_max, (ne, 1))
+        self.q_cool_max = np.tile(b.q_cool_max, (ne, 1))
 
     # ------------------------------------------------------------------ step
     @property
@@ -256,6 +310,9 @@ class World:
         )  # fmt: skip
         air, op, q, p_el = (r.mean(axis=0) for r in self._rec)
         self.air, self.op, self.q_hvac, self.p_hvac = air, op, q, p_el
+        if self._air_hist.shape[0] > 1:
+            self._air_hist[1:] = self._air_hist[:-1]
+        self._air_hist[0] = air
 
         # Guests experience the step.
         if t % NOISE_BLOCK == 0 or self._noise.shape[0] == 0:
@@ -372,7 +429,7 @@ class World:
             axis=1,
         )
         return {
-            "zone_temp_c": self.air.copy(),
+            "zone_temp_c": self._sensed_temperature(),
             "zone_occupied": self.zone_occupied.astype(np.float64),
             "zone_heat_setpoint_c": self.setpoint.copy(),
             "zone_cool_setpoint_c": self.cool_setpoint.copy(),
@@ -389,6 +446,21 @@ class World:
             "room_feedback_light": s.feedback[1].copy(),
             "global": glob,
         }
+
+    def _sensed_temperature(self) -> np.ndarray:
+        """Zone air temperature as the sensors report it: delayed and noisy when randomised."""
+        reading = self._air_hist[self._delay, np.arange(self.n_envs)]
+        if (
+            not self.scenario.randomization.enabled
+            or self.scenario.randomization.sensor_noise_k == 0
+        ):
+            return reading
+        t = self.t % NOISE_BLOCK
+        if t == 0 or self._sensor_noise.shape[0] == 0:
+            self._sensor_noise = np.stack(
+                [r["sensors"].standard_normal((NOISE_BLOCK, self.nz)) for r in self._rngs], axis=1
+            )
+        return reading + self.scenario.randomization.sensor_noise_k * self._sensor_noise[t]
 
     # ------------------------------------------------------------------ results
     def guest_records(self, e: int) -> list[dict]:

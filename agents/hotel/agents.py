@@ -108,6 +108,8 @@ class Guest(CellAgent):
             chance = 1.0 - math.exp(-p[k.P_FEEDBACK] * dt_h * (1.0 - score))
             if inp["noise"][r] < chance:
                 if abs(dt_err) / pr[1] >= abs(dl_err) / (p[k.P_LUX_TOL] * pr[2]):
-                    s.feedback[0, e, r] += 1.0 if dt_err > 0 else -1.0
+                    f = s.feedback[0, e, r] + (1.0 if dt_err > 0 else -1.0)
+                    s.feedback[0, e, r] = min(max(f, -k.FEEDBACK_MAX), k.FEEDBACK_MAX)
                 else:
-                    s.feedback[1, e, r] += 1.0 if dl_err > 0 else -1.0
+                    f = s.feedback[1, e, r] + (1.0 if dl_err > 0 else -1.0)
+                    s.feedback[1, e, r] = min(max(f, -k.FEEDBACK_MAX), k.FEEDBACK_MAX)

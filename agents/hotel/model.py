@@ -63,6 +63,7 @@ class HotelModel(mesa.Model):
         room_names: tuple[str, ...],
         events_rng: np.random.Generator,
         agents_rng: np.random.Generator,
+        preference_spread: float = 1.0,
     ) -> None:
         super().__init__(rng=agents_rng)
         assert scenario.hotel is not None
@@ -74,6 +75,7 @@ class HotelModel(mesa.Model):
         self.room_names = room_names
         self.n_rooms = len(room_names)
         self.events_rng = events_rng
+        self.preference_spread = preference_spread
         self.start: datetime = scenario.simulation.start
         self._start_s = self.start.hour * 3600 + self.start.minute * 60 + self.start.second
         self.step_inputs: dict[str, Any] = {}
@@ -139,7 +141,9 @@ class HotelModel(mesa.Model):
                 len(self.hotel.segments), size=n, p=segment_shares(self.hotel, weekday >= 4)
             )
             for t_arr, guest in zip(
-                np.sort(t_arrs), sample_profiles(self.hotel, segs, rng), strict=True
+                np.sort(t_arrs),
+                sample_profiles(self.hotel, segs, rng, self.preference_spread),
+                strict=True,
             ):
                 if t_arr < self.sim.now:
                     continue  # the part of the first day before the run started
@@ -228,7 +232,9 @@ class HotelModel(mesa.Model):
         n = int(round(self.hotel.arrivals.initial_occupancy * self.n_rooms))
         rooms = rng.choice(self.n_rooms, size=n, replace=False)
         segs = rng.choice(len(self.hotel.segments), size=n, p=segment_shares(self.hotel, False))
-        for room, guest in zip(rooms, sample_profiles(self.hotel, segs, rng), strict=True):
+        for room, guest in zip(
+            rooms, sample_profiles(self.hotel, segs, rng, self.preference_spread), strict=True
+        ):
             left = int(rng.integers(1, guest.nights + 1))
             t_dep = self.day_start(left) + self.hotel.checkout_h * 3600.0
             t_arr = self.day_start(left - guest.nights) + self.hotel.checkin_h * 3600.0

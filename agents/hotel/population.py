@@ -55,20 +55,22 @@ def choose_segment(hotel: Hotel, weekend: bool, rng: np.random.Generator) -> int
     return int(rng.choice(len(shares), p=shares))
 
 
-def draw_many(dist: Normal, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` draws of a clipped normal in one call."""
+def draw_many(dist: Normal, n: int, rng: np.random.Generator, spread: float = 1.0) -> np.ndarray:
+    """``n`` draws of a clipped normal in one call (sd scaled by ``spread``)."""
     if dist.sd == 0:
         return np.full(n, dist.mean)
-    return np.clip(rng.normal(dist.mean, dist.sd, n), dist.low, dist.high)
+    return np.clip(rng.normal(dist.mean, dist.sd * spread, n), dist.low, dist.high)
 
 
 def sample_profiles(
-    hotel: Hotel, segments: np.ndarray, rng: np.random.Generator
+    hotel: Hotel, segments: np.ndarray, rng: np.random.Generator, spread: float = 1.0
 ) -> list[GuestProfile]:
     """Draw one guest party per entry of ``segments`` (vectorised per segment).
 
     Equivalent in distribution to calling :func:`sample_profile` for each entry, at a
     fraction of the cost: a day's arrivals are drawn with one call per field and segment.
+    ``spread`` scales the spread (sd) of the preference distributions (domain
+    randomisation).
     """
     n = len(segments)
     fields = np.zeros((n, 11))
@@ -85,8 +87,8 @@ def sample_profiles(
         out_start = np.maximum(draw_many(r.out_start_h, m, rng), wake + 0.5)
         out_end = np.minimum(out_start + draw_many(r.out_hours, m, rng), sleep - 0.5)
         fields[idx] = np.column_stack([
-            draw_many(seg.pref_temp_c, m, rng), draw_many(seg.temp_tolerance_k, m, rng),
-            draw_many(seg.pref_lux, m, rng), draw_many(seg.pref_cct_k, m, rng),
+            draw_many(seg.pref_temp_c, m, rng, spread), draw_many(seg.temp_tolerance_k, m, rng),
+            draw_many(seg.pref_lux, m, rng, spread), draw_many(seg.pref_cct_k, m, rng, spread),
             draw_many(seg.clo_awake, m, rng), np.full(m, seg.met_awake),
             wake, out_start, np.maximum(out_end, out_start), sleep,
             np.maximum(1.0, np.round(draw_many(seg.stay_nights, m, rng))),

@@ -6,6 +6,10 @@
 >>> obs, info = env.reset(seed=0)
 >>> obs.shape == env.observation_space.shape
 True
+>>> envs = gym.make_vec("twin/Hotel-v0", num_envs=4, vectorization_mode="vector_entry_point",
+...                     scenario="scenarios/hotel_small.toml")
+>>> envs.reset(seed=0)[0].shape
+(4, 234)
 """
 
 from __future__ import annotations
@@ -13,10 +17,15 @@ from __future__ import annotations
 from gymnasium.envs.registration import register, registry
 
 from twin.envs.hotel import HotelEnv
+from twin.envs.vector import HotelVectorEnv
 
-__all__ = ["HotelEnv", "ENV_IDS"]
+__all__ = ["ENV_IDS", "HotelEnv", "HotelVectorEnv"]
 
 ENV_IDS = ("twin/Hotel-v0",)
 
 if "twin/Hotel-v0" not in registry:
-    register(id="twin/Hotel-v0", entry_point="twin.envs.hotel:HotelEnv")
+    register(
+        id="twin/Hotel-v0",
+        entry_point="twin.envs.hotel:HotelEnv",
+        vector_entry_point="twin.envs.vector:HotelVectorEnv",
+    )

@@ -40,8 +40,9 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Observation Space
 
-    ``Box(-inf, inf, (n_zones * 16 + 10,), float32)``: for each zone ``z`` the 16
-    features below at ``obs[16 z + j]``, then the 10 global features. Only what a real
+    ``Box(low, high, (n_zones * 16 + 10,), float32)``, bounded by each feature's
+    physical range: for each zone ``z`` the 16 features below at ``obs[16 z + j]``,
+    then the 10 global features. Only what a real
     deployment could sense: sensors, the thermostat, the property-management system and,
     for guests who consented (and only if ``personal_data=True``), their stated
     preferences.
@@ -97,7 +98,7 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
         self.scenario = resolve_scenario(scenario)
         self.world = World(self.scenario, n_envs=1)
         self.task = HotelTask(self.world, personal_data=personal_data)
-        self.observation_space = spaces.Box(-np.inf, np.inf, (self.task.obs_size,), np.float32)
+        self.observation_space = spaces.Box(self.task.obs_low, self.task.obs_high, dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (self.task.act_size,), np.float32)
         self._obs: dict[str, np.ndarray] | None = None
 

@@ -39,6 +39,17 @@ ZONE_FEATURES: tuple[tuple[str, str, str], ...] = (
     ("feedback_thermal", "-", "recent thermal feedback, + wants warmer (decays over hours)"),
     ("feedback_light", "-", "recent light feedback, + wants brighter"),
 )
+#: Physical bounds of each zone feature (for the observation space).
+ZONE_BOUNDS: tuple[tuple[float, float], ...] = (
+    (-60.0, 80.0), (0.0, 1.0), (-60.0, 80.0), (-60.0, 80.0), (0.0, 2e5), (0.0, 1.0), (0.0, 1.0),
+    (0.0, 1.0), (0.0, 24.0), (0.0, 24.0), (0.0, 1.0), (-60.0, 80.0), (0.0, 2e5),
+    (1000.0, 20000.0), (-10.0, 10.0), (-10.0, 10.0),
+)  # fmt: skip
+#: Bounds of the global features, in the order of ``twin.world.GLOBAL_FEATURES``.
+GLOBAL_BOUNDS: tuple[tuple[float, float], ...] = (
+    (-1.0, 1.0), (-1.0, 1.0), (-1.0, 1.0), (-1.0, 1.0), (-60.0, 80.0), (-60.0, 80.0),
+    (-60.0, 80.0), (-60.0, 80.0), (0.0, 2000.0), (0.0, 1000.0),
+)  # fmt: skip
 F_ZONE = len(ZONE_FEATURES)
 F_GLOBAL = len(GLOBAL_FEATURES)
 ZONE_INDEX = {name: j for j, (name, _, _) in enumerate(ZONE_FEATURES)}
@@ -72,6 +83,13 @@ class HotelTask:
         sp_lo, sp_hi = np.full(self.nz, c.setpoint_min_c), np.full(self.nz, c.setpoint_max_c)
         self.low = np.stack([sp_lo, sp_lo, np.zeros(self.nz), b.cct_min], 1)
         self.high = np.stack([sp_hi, sp_hi, b.max_lux, b.cct_max], 1)
+        low = np.concatenate(
+            [np.tile([b[0] for b in ZONE_BOUNDS], self.nz), [b[0] for b in GLOBAL_BOUNDS]]
+        )
+        high = np.concatenate(
+            [np.tile([b[1] for b in ZONE_BOUNDS], self.nz), [b[1] for b in GLOBAL_BOUNDS]]
+        )
+        self.obs_low, self.obs_high = low.astype(np.float32), high.astype(np.float32)
         self.is_room = np.zeros(self.nz)
         self.is_room[w.room_zone] = 1.0
         self._prev_sp: np.ndarray | None = None
@@ -90,7 +108,8 @@ class HotelTask:
         rz = self.world.room_zone
         for name, key in _ROOM_KEYS:
             z[:, rz, ZONE_INDEX[name]] = obs[key]
-        return np.concatenate([z.reshape(ne, -1), obs["global"]], axis=1).astype(np.float32)
+        flat = np.concatenate([z.reshape(ne, -1), obs["global"]], axis=1).astype(np.float32)
+        return np.clip(flat, self.obs_low, self.obs_high)
 
     def decode(self, action: np.ndarray) -> Action:
         """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""
