@@ -145,6 +145,105 @@ def compare(runs: Annotated[list[Path], typer.Argument(help="Run directories.")]
     console.print(kpi_table(columns, title="KPIs side by side"))
 
 
+@app.command()
+def train(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario to train on.")] = None,
+    algo: Annotated[str, typer.Option("--algo", help="ppo | sac")] = "ppo",
+    steps: Annotated[
+        int, typer.Option("--steps", help="Total environment steps.", min=1)
+    ] = 500_000,
+    envs: Annotated[int, typer.Option("--envs", help="Parallel environments.", min=1)] = 32,
+    seed: Annotated[int, typer.Option("--seed", help="Training seed.", min=0)] = 0,
+    residual: Annotated[
+        str, typer.Option("--residual", help="Baseline the policy corrects, or 'none'.")
+    ] = "rule_based",
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", help="Steps between checkpoints (0: off).", min=0)
+    ] = 50_000,
+    eval_every: Annotated[
+        int,
+        typer.Option("--eval-every", help="Steps between held-out evaluations (0: off).", min=0),
+    ] = 100_000,
+    out: OutOpt = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue an interrupted run directory.")
+    ] = None,
+) -> None:
+    """Train a personalisation policy with Stable-Baselines3 on the vectorised env."""
+    from policies import BASELINES
+    from policies.training import TrainConfig, Trainer
+    from twin.errors import PolicyError
+    from twin.rundir import default_run_dir
+    from twin.scenario import load_scenario
+
+    if resume is not None:
+        trainer = Trainer.resume(resume)
+        latest = trainer.latest()
+        done = 0 if latest is None else latest["steps"]
+        console.print(f"resuming {resume} at {done:,} of {trainer.config.total_steps:,} steps")
+    else:
+        if scenario is None:
+            raise PolicyError("give a SCENARIO to train on, or --resume RUN_DIR")
+        if residual != "none" and residual not in BASELINES:
+            raise PolicyError(f"--residual {residual!r}: use one of {', '.join(BASELINES)} or none")
+        s = load_scenario(scenario)
+        config = TrainConfig(
+            scenario=str(scenario.resolve()), algo=algo, total_steps=steps, n_envs=envs,
+            seed=seed, residual=None if residual == "none" else residual,
+            checkpoint_every=checkpoint_every, eval_every=eval_every,
+        )  # fmt: skip
+        out = out or default_run_dir("train", s.name, seed)
+        trainer = Trainer.create(config, out)
+        console.print(f"training {algo} on {s.name} for {steps:,} steps into {out}")
+    t0 = time.perf_counter()
+    result = trainer.run(progress_bar=sys.stderr.isatty())
+    wall = time.perf_counter() - t0
+    console.print(
+        f"done: {result['steps']:,} steps in {wall:.0f} s; policy: {trainer.run_dir / 'policy.zip'}"
+    )
+
+
+@app.command()
+def evaluate(
+    scenario: ScenarioArg,
+    policy: Annotated[
+        list[str], typer.Option("--policy", help="Repeat: fixed, rule_based, or a policy.zip.")
+    ],
+    seeds: Annotated[int, typer.Option("--seeds", help="Held-out seeds per policy.", min=2)] = 20,
+    first_seed: Annotated[
+        int, typer.Option("--first-seed", help="First held-out seed.", min=0)
+    ] = 1_000_000,
+    out: OutOpt = None,
+) -> None:
+    """Score policies on the same held-out seeds with 95 % confidence intervals."""
+    from policies import make_policy
+    from policies.evaluation import rollout_seeds, summarise
+    from twin.report import evaluation_table, write_evaluation
+    from twin.rundir import check_free, default_run_dir, staged_run_dir
+    from twin.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    seed_list = list(range(first_seed, first_seed + seeds))
+    out = out or default_run_dir("evaluate", s.name, first_seed)
+    check_free(out)
+    results: dict[str, dict] = {}
+    t0 = time.perf_counter()
+    with progress_bar() as bar:
+        for spec in policy:
+            task = bar.add_task(f"{spec}", total=s.simulation.n_steps)
+            episodes = rollout_seeds(
+                s, lambda t, spec=spec: make_policy(spec, t), seed_list,
+                progress=lambda done, _, task=task: bar.update(task, completed=done),
+            )  # fmt: skip
+            bar.update(task, completed=s.simulation.n_steps)
+            results[spec] = {"summary": summarise(episodes), "episodes": episodes}
+    wall = time.perf_counter() - t0
+    with staged_run_dir(out) as stage:
+        write_evaluation(stage, s, results, seed_list, wall)
+    console.print(evaluation_table(results))
+    console.print(f"evaluation directory: {out}  ({wall:.1f} s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script; returns the exit status."""
     try:

@@ -128,3 +128,20 @@ def plot_satisfaction(
     ax.legend(loc="lower right", fontsize=8)
     fig.autofmt_xdate()
     _save(fig, path)
+
+
+def plot_evaluation(path: Path, summary: dict[str, dict[str, dict[str, float]]]) -> None:
+    """One panel per KPI: each policy's mean with its 95 % confidence interval."""
+    keys = ["reward", "mean_satisfaction", "discomfort_kh", "energy_kwh", "fairness_gap",
+            "personal_data_used"]  # fmt: skip
+    names = list(summary)
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.6))
+    for ax, key in zip(axes, keys, strict=True):
+        means = [summary[n].get(key, {}).get("mean", np.nan) for n in names]
+        lo = [summary[n].get(key, {}).get("ci_low", np.nan) for n in names]
+        hi = [summary[n].get(key, {}).get("ci_high", np.nan) for n in names]
+        err = np.array([np.subtract(means, lo), np.subtract(hi, means)])
+        ax.bar(range(len(names)), means, yerr=np.nan_to_num(err), capsize=4, color="tab:blue")
+        ax.set_xticks(range(len(names)), [n[-18:] for n in names], rotation=30, ha="right")
+        ax.set_title(key, fontsize=9)
+    _save(fig, path)

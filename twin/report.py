@@ -183,6 +183,45 @@ def write_hotel_run(
     )
 
 
+def write_evaluation(
+    out: Path, scenario: Any, results: dict[str, dict], seeds: list[int], wall_time_s: float
+) -> None:
+    """``evaluation.json`` (per policy: mean, ci_low, ci_high per KPI and reward), plot."""
+    from twin import plots
+
+    (out / "scenario.json").write_text(scenario.to_json() + "\n")
+    summary = {
+        name: {k: v for k, v in r["summary"].items() if not k.startswith("_")}
+        for name, r in results.items()
+    }
+    write_json(out / "evaluation.json", {"seeds": seeds, "policies": summary})
+    write_json(out / "episodes.json", {name: r["episodes"] for name, r in results.items()})
+    write_json(out / "run.json", provenance(wall_time_s))
+    plots.plot_evaluation(out / "evaluation.png", summary)
+
+
+def evaluation_table(results: dict[str, dict]) -> Table:
+    """Mean and 95 % interval of each KPI per policy."""
+    table = Table(title="Evaluation on held-out seeds (mean [95 % CI])")
+    table.add_column("KPI")
+    for name in results:
+        table.add_column(name, justify="right")
+    first = next(iter(results.values()))["summary"]
+    for key in [k for k in first if not k.startswith("_")]:
+        label, unit, fmt = _label(key) if key != "reward" else ("reward", "", "{:.2f}")
+        cells = []
+        for r in results.values():
+            v = r["summary"].get(key)
+            cells.append(
+                "-"
+                if v is None
+                else f"{fmt.format(v['mean'])} [{fmt.format(v['ci_low'])}, "
+                f"{fmt.format(v['ci_high'])}]"
+            )
+        table.add_row(f"{label.strip()} ({unit})" if unit else label.strip(), *cells)
+    return table
+
+
 def _label(key: str) -> tuple[str, str, str]:
     if key in KPI_LABELS:
         return KPI_LABELS[key]

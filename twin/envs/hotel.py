@@ -102,6 +102,14 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
         self.action_space = spaces.Box(-1.0, 1.0, (self.task.act_size,), np.float32)
         self._obs: dict[str, np.ndarray] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Running SimPy processes are generators and cannot be pickled: an env pickles as
+        # its configuration (like a spec) and must be reset after unpickling.
+        return {"scenario": self.scenario, "personal_data": self.task.personal_data}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["scenario"], state["personal_data"])  # type: ignore[misc]
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:

@@ -1,0 +1,51 @@
+"""The training callback: checkpoints and evaluation on held-out seeds, as SB3 runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stable_baselines3.common.callbacks import BaseCallback
+
+from policies.evaluation import rollout_seeds, summarise
+
+
+class TrainingCallback(BaseCallback):
+    """Checkpoint every ``checkpoint_every`` steps and evaluate every ``eval_every``."""
+
+    def __init__(self, trainer: Any, env: Any) -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.env_ref = env
+        self._last_ckpt = 0
+        self._last_eval = 0
+
+    def _on_training_start(self) -> None:
+        self._last_ckpt = self._last_eval = int(self.model.num_timesteps)
+
+    def _on_step(self) -> bool:
+        cfg = self.trainer.config
+        n = int(self.model.num_timesteps)
+        if cfg.checkpoint_every and n - self._last_ckpt >= cfg.checkpoint_every:
+            self.trainer.checkpoint(self.model, self.env_ref)
+            self._last_ckpt = n
+        if cfg.eval_every and cfg.eval_seeds and n - self._last_eval >= cfg.eval_every:
+            self.evaluate(n)
+            self._last_eval = n
+        return True
+
+    def evaluate(self, steps: int) -> dict[str, Any]:
+        """Score the current policy on the held-out seeds; log to TensorBoard and a file."""
+        cfg = self.trainer.config
+        policy = self.trainer.policy(self.model, self.env_ref)
+        episodes = rollout_seeds(self.trainer.scenario, lambda task: policy, cfg.eval_seeds)
+        summary = summarise(episodes)
+        for key in ("reward", "mean_satisfaction", "energy_kwh"):
+            self.logger.record(f"eval/{key}", summary[key]["mean"])
+        path = self.trainer.run_dir / "evaluations.json"
+        log = json.loads(path.read_text()) if path.is_file() else []
+        log.append({"steps": steps, **{k: v for k, v in summary.items() if k != "_seeds"}})
+        from policies.training import atomic_write
+
+        atomic_write(path, json.dumps(log, indent=2) + "\n")
+        return summary

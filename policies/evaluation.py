@@ -1,0 +1,79 @@
+"""Score policies on the same held-out seeds, with 95 % confidence intervals.
+
+Every policy, baseline or trained, runs full episodes of the native vector env (one copy
+per seed, so seed ``s`` is exactly the episode ``twin run --seed s`` would produce) and
+is summarised per KPI by its mean and a Student-t 95 % interval over seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from policies.base import Policy
+from twin.envs.vector import HotelVectorEnv
+from twin.scenario import Scenario
+
+#: KPIs summarised by default (plus the episode reward).
+EVAL_KPIS = (
+    "mean_satisfaction", "discomfort_kh", "energy_kwh", "cost", "fairness_gap",
+    "personal_data_used", "mean_review", "return_rate", "mean_ppd",
+)  # fmt: skip
+
+
+def rollout_seeds(
+    scenario: Scenario, make: Any, seeds: Sequence[int], progress: Any = None
+) -> list[dict[str, float]]:
+    """Run one full episode per seed; ``make(task)`` builds the policy for the env's task.
+
+    Returns one dict per seed: the episode's KPIs plus ``reward``.
+    """
+    venv = HotelVectorEnv(len(seeds), scenario)
+    policy: Policy = make(venv.task)
+    venv.task.personal_data = policy.uses_personal_data
+    obs, _ = venv.reset(seed=[int(s) for s in seeds])
+    total = np.zeros(len(seeds))
+    n = venv.world.n_steps
+    for t in range(n):
+        action, _ = policy.predict(obs, deterministic=True)
+        obs, reward, _, truncated, info = venv.step(action)
+        total += reward
+        if progress is not None and t % 100 == 0:
+            progress(t, n)
+        if truncated.all():
+            kpis = info["final_info"]["kpis"]
+            return [{**kpis[i], "reward": float(total[i])} for i in range(len(seeds))]
+    raise RuntimeError("episode did not end at the scenario horizon")  # pragma: no cover
+
+
+def summarise(episodes: Sequence[dict[str, float]], keys: Sequence[str] = EVAL_KPIS) -> dict:
+    """Mean and 95 % Student-t confidence interval over seeds, per KPI and for the reward."""
+    out: dict[str, dict[str, float]] = {}
+    n = len(episodes)
+    for key in (*keys, "reward"):
+        values = np.array([e[key] for e in episodes if e.get(key) is not None], dtype=float)
+        if values.size == 0:
+            continue
+        mean = float(values.mean())
+        if values.size > 1:
+            half = float(
+                stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+            )
+        else:
+            half = float("nan")
+        out[key] = {
+            "mean": mean,
+            "ci_low": mean - half,
+            "ci_high": mean + half,
+            "n": int(values.size),
+        }
+    out["_seeds"] = {"n": n}  # type: ignore[assignment]
+    return out
+
+
+def intervals_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two ``{mean, ci_low, ci_high}`` intervals overlap."""
+    return not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])

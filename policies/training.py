@@ -1,0 +1,304 @@
+"""Train personalisation policies with Stable-Baselines3 on the native vector env.
+
+A run directory holds everything needed to resume, inspect and deploy a training job::
+
+    train_config.json   the typed TrainConfig (what ran)
+    scenario.json       the resolved scenario it trained on
+    checkpoints/        ckpt_<steps>.zip + norm_<steps>.npz (atomic writes, last two kept)
+    latest.json         which checkpoint is complete (written last, atomically)
+    tb/                 TensorBoard logs (SB3 losses, rollout and evaluation rewards)
+    evaluations.json    periodic evaluation on held-out seeds
+    policy.zip, policy.json, obs_norm.npz   the final policy (see policies.trained)
+
+Every file is written to a temporary name and renamed into place, and ``latest.json`` is
+renamed only after its checkpoint is complete, so killing a job at any moment leaves a
+directory that ``--resume`` continues from the last complete checkpoint, to the same total
+number of steps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from policies.trained import META_FILE, NORM_FILE, POLICY_FILE, TrainedPolicy
+from twin.errors import RunDirectoryError, TwinError
+from twin.scenario import Scenario, load_scenario
+
+CONFIG_FILE = "train_config.json"
+LATEST_FILE = "latest.json"
+EVAL_FILE = "evaluations.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training job (saved as ``train_config.json``).
+
+    ``residual`` names a rule baseline the learned policy corrects (``action = base +
+    residual_scale * policy``), or ``None`` to learn the full action. ``eval_seeds`` are
+    held out: training environments draw their seeds from ``seed``.
+    """
+
+    scenario: str
+    algo: Literal["ppo", "sac"] = "ppo"
+    total_steps: int = 500_000
+    n_envs: int = 32
+    seed: int = 0
+    residual: str | None = "rule_based"
+    residual_scale: float = 0.5
+    personal_data: bool = True
+    learning_rate: float = 3e-4
+    n_steps: int = 64
+    batch_size: int = 2048
+    n_epochs: int = 3
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    ent_coef: float = 0.0
+    clip_range: float = 0.2
+    hidden: int = 32
+    log_std_init: float = -1.5
+    sac_buffer_size: int = 50_000
+    checkpoint_every: int = 50_000
+    eval_every: int = 100_000
+    eval_seeds: tuple[int, ...] = field(default=(1_000_001, 1_000_002, 1_000_003, 1_000_004))
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("total_steps", "n_envs", "n_steps", "batch_size", "n_epochs", "hidden"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} = {getattr(self, name)} must be >= 1")
+        for name in ("checkpoint_every", "eval_every"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} = {getattr(self, name)} must be >= 0 (0 turns it off)")
+        if self.algo not in ("ppo", "sac"):
+            problems.append(f"algo = {self.algo!r} must be 'ppo' or 'sac'")
+        if not 0 < self.gamma <= 1:
+            problems.append(f"gamma = {self.gamma} must be in (0, 1]")
+        if self.learning_rate <= 0:
+            problems.append(f"learning_rate = {self.learning_rate} must be > 0")
+        if problems:
+            raise TwinError("training config: " + "; ".join(problems))
+
+    def to_json(self) -> str:
+        """Serialise (sorted keys, stable across runs)."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        """Load a config written by :meth:`to_json`, naming unknown keys."""
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TwinError(f"training config: unknown keys {', '.join(unknown)}")
+        data["eval_seeds"] = tuple(data.get("eval_seeds", ()))
+        return cls(**data)
+
+
+def hotel_venv(env: Any) -> Any:
+    """The :class:`~twin.envs.vector.HotelVectorEnv` inside a stack of SB3 wrappers."""
+    while not hasattr(env, "world"):
+        env = env.venv
+    return env
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename (never half-written)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
+def save_norm(path: Path, venv: Any) -> None:
+    """VecNormalize observation statistics as an ``.npz`` (atomically)."""
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
+    rms = venv.obs_rms
+    np.savez(tmp, mean=rms.mean, var=rms.var, count=rms.count, clip_obs=venv.clip_obs,
+             epsilon=venv.epsilon, ret_mean=venv.ret_rms.mean, ret_var=venv.ret_rms.var,
+             ret_count=venv.ret_rms.count)  # fmt: skip
+    os.replace(tmp, path)
+
+
+def load_norm(path: Path, venv: Any) -> None:
+    """Restore statistics written by :func:`save_norm` into a VecNormalize."""
+    data = np.load(path)
+    venv.obs_rms.mean, venv.obs_rms.var = data["mean"], data["var"]
+    venv.obs_rms.count = float(data["count"])
+    venv.ret_rms.mean, venv.ret_rms.var = data["ret_mean"], data["ret_var"]
+    venv.ret_rms.count = float(data["ret_count"])
+
+
+def _model_to_bytes(model: Any, folder: Path, name: str) -> None:
+    tmp = folder / f".{name}.tmp-{os.getpid()}.zip"
+    model.save(tmp)
+    os.replace(tmp, folder / name)
+
+
+class Trainer:
+    """Build, run, checkpoint and resume one training job in a run directory."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.scenario: Scenario = (
+            load_scenario(config.scenario)
+            if not (self.run_dir / "scenario.json").is_file()
+            else load_scenario(self.run_dir / "scenario.json")
+        )
+
+    # ------------------------------------------------------------------ set-up
+    @classmethod
+    def create(cls, config: TrainConfig, run_dir: Path) -> Trainer:
+        """A new run directory (must not exist with content)."""
+        from twin.rundir import check_free
+
+        run_dir = Path(run_dir)
+        check_free(run_dir)
+        scenario = load_scenario(config.scenario)
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        atomic_write(run_dir / CONFIG_FILE, config.to_json())
+        atomic_write(run_dir / "scenario.json", scenario.to_json() + "\n")
+        return cls(config, run_dir)
+
+    @classmethod
+    def resume(cls, run_dir: Path) -> Trainer:
+        """Re-open an interrupted run directory."""
+        run_dir = Path(run_dir)
+        if not (run_dir / CONFIG_FILE).is_file():
+            raise RunDirectoryError(f"{run_dir}: not a training run ({CONFIG_FILE} missing)")
+        return cls(TrainConfig.from_json((run_dir / CONFIG_FILE).read_text()), run_dir)
+
+    def _make_env(self, n_envs: int, training: bool) -> Any:
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from policies.residual import ResidualVecEnv
+        from policies.vec_env import SB3VecEnv
+        from twin.envs.vector import HotelVectorEnv
+
+        cfg = self.config
+        venv = HotelVectorEnv(n_envs, self.scenario, personal_data=cfg.personal_data)
+        env: Any = SB3VecEnv(venv)
+        if cfg.residual:
+            from policies import BASELINES
+
+            env = ResidualVecEnv(env, BASELINES[cfg.residual](venv.task), cfg.residual_scale)
+        return VecNormalize(env, training=training, gamma=cfg.gamma, norm_reward=training)
+
+    def _new_model(self, env: Any) -> Any:
+        from stable_baselines3 import PPO, SAC
+
+        from policies.networks import ZonePolicy, zone_policy_kwargs
+        from twin.envs.task import F_GLOBAL, F_ZONE
+
+        cfg = self.config
+        tb = str(self.run_dir / "tb")
+        if cfg.algo == "ppo":
+            nz = hotel_venv(env).task.nz
+            kwargs = zone_policy_kwargs(nz, F_ZONE, F_GLOBAL, cfg.hidden, cfg.log_std_init)
+            return PPO(
+                ZonePolicy, env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
+                batch_size=cfg.batch_size, n_epochs=cfg.n_epochs, gamma=cfg.gamma,
+                gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef, clip_range=cfg.clip_range,
+                policy_kwargs=kwargs,
+                tensorboard_log=tb, seed=cfg.seed, device="cpu", verbose=0,
+            )  # fmt: skip
+        arch = {"net_arch": [cfg.hidden * 4, cfg.hidden * 4], "log_std_init": cfg.log_std_init}
+        return SAC(
+            "MlpPolicy", env, learning_rate=cfg.learning_rate, buffer_size=cfg.sac_buffer_size,
+            batch_size=min(cfg.batch_size, 256), gamma=cfg.gamma, tensorboard_log=tb,
+            seed=cfg.seed, device="cpu", verbose=0,
+            policy_kwargs=arch,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ files
+    def latest(self) -> dict[str, Any] | None:
+        """The last complete checkpoint, or ``None``."""
+        path = self.run_dir / LATEST_FILE
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def checkpoint(self, model: Any, env: Any) -> None:
+        """Save model and normalisation, then point ``latest.json`` at them."""
+        steps = int(model.num_timesteps)
+        folder = self.run_dir / "checkpoints"
+        _model_to_bytes(model, folder, f"ckpt_{steps}.zip")
+        save_norm(folder / f"norm_{steps}.npz", env)
+        if self.config.algo == "sac":
+            tmp = folder / f".buffer_{steps}.tmp-{os.getpid()}.pkl"
+            model.save_replay_buffer(tmp)
+            os.replace(tmp, folder / f"buffer_{steps}.pkl")
+        record = {"steps": steps, "model": f"checkpoints/ckpt_{steps}.zip",
+                  "norm": f"checkpoints/norm_{steps}.npz"}  # fmt: skip
+        atomic_write(self.run_dir / LATEST_FILE, json.dumps(record, indent=2) + "\n")
+        self._prune(steps)
+
+    def _prune(self, keep_steps: int) -> None:
+        """Keep the two newest checkpoints (the newest is the one latest.json names)."""
+        folder = self.run_dir / "checkpoints"
+        steps = sorted({int(p.stem.split("_")[1]) for p in folder.glob("ckpt_*.zip")})
+        for old in steps[:-2]:
+            if old == keep_steps:
+                continue
+            for pattern in (f"ckpt_{old}.zip", f"norm_{old}.npz", f"buffer_{old}.pkl"):
+                (folder / pattern).unlink(missing_ok=True)
+
+    def export(self, model: Any, env: Any) -> None:
+        """Write the final policy next to the scenario it was trained on."""
+        cfg = self.config
+        _model_to_bytes(model, self.run_dir, POLICY_FILE)
+        save_norm(self.run_dir / NORM_FILE, env)
+        meta = {"algo": cfg.algo, "residual": cfg.residual, "residual_scale": cfg.residual_scale,
+                "personal_data": cfg.personal_data, "steps": int(model.num_timesteps)}  # fmt: skip
+        atomic_write(self.run_dir / META_FILE, json.dumps(meta, indent=2) + "\n")
+
+    # ------------------------------------------------------------------ run
+    def run(self, progress_bar: bool = True) -> dict[str, Any]:
+        """Train until ``total_steps``, resuming from ``latest.json`` if there is one."""
+        from stable_baselines3 import PPO, SAC
+
+        from policies.callbacks import TrainingCallback
+
+        cfg = self.config
+        env = self._make_env(cfg.n_envs, training=True)
+        latest = self.latest()
+        if latest is None:
+            env.seed(cfg.seed)
+            model = self._new_model(env)
+            resumed = False
+        else:
+            load_norm(self.run_dir / latest["norm"], env)
+            algo = {"ppo": PPO, "sac": SAC}[cfg.algo]
+            model = algo.load(self.run_dir / latest["model"], env=env, device="cpu")
+            buffer = self.run_dir / "checkpoints" / f"buffer_{latest['steps']}.pkl"
+            if cfg.algo == "sac" and buffer.is_file():
+                model.load_replay_buffer(buffer)
+            env.seed(cfg.seed + int(latest["steps"]))
+            resumed = True
+        callback = TrainingCallback(self, env)
+        remaining = cfg.total_steps - int(model.num_timesteps)
+        if remaining > 0:
+            model.learn(
+                total_timesteps=remaining, callback=callback, reset_num_timesteps=not resumed,
+                tb_log_name="run", progress_bar=progress_bar,
+            )  # fmt: skip
+        self.checkpoint(model, env)
+        self.export(model, env)
+        return {"steps": int(model.num_timesteps), "finished": True}
+
+    def policy(self, model: Any, env: Any) -> TrainedPolicy:
+        """The policy as it would be deployed now (for evaluation during training)."""
+        from policies import BASELINES
+
+        cfg = self.config
+        task = hotel_venv(env).task
+        rms = env.obs_rms
+        base = BASELINES[cfg.residual](task) if cfg.residual else None
+        return TrainedPolicy(
+            model, rms.mean.copy(), rms.var.copy(), env.clip_obs, env.epsilon, base=base,
+            residual_scale=cfg.residual_scale, name=cfg.algo,
+            uses_personal_data=cfg.personal_data,
+        )  # fmt: skip

@@ -1,0 +1,111 @@
+"""Conformance of every registered env: Gymnasium and SB3 checkers, seeding, vector == single."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from gymnasium.utils.env_checker import data_equivalence
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import twin.envs
+from tests.conftest import SCENARIOS
+from twin.envs.hotel import HotelEnv
+from twin.envs.vector import HotelVectorEnv
+
+SMALL = SCENARIOS / "hotel_small.toml"
+
+
+@pytest.mark.parametrize("env_id", twin.envs.ENV_IDS)
+def test_gymnasium_and_sb3_checkers_pass_without_warnings(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        env = gym.make(env_id)  # the registered default scenario (the shipped hotel)
+        gym_check_env(env.unwrapped)
+        sb3_check_env(env.unwrapped, warn=True)
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", twin.envs.ENV_IDS)
+def test_seeded_rollouts_are_identical_and_seeds_matter(env_id):
+    def rollout(seed: int, steps: int = 40):
+        env = gym.make(env_id, scenario=SMALL)
+        env.action_space.seed(seed)
+        out = [env.reset(seed=seed)]
+        for _ in range(steps):
+            out.append(env.step(env.action_space.sample()))
+        return out
+
+    a, b, c = rollout(1), rollout(1), rollout(2)
+    assert data_equivalence(a, b)
+    assert not data_equivalence(a, c)
+
+
+def test_env_pickles_as_its_configuration():
+    env = HotelEnv(SMALL, personal_data=False)
+    obs, _ = env.reset(seed=3)
+    clone = pickle.loads(pickle.dumps(env))
+    assert clone.task.personal_data is False
+    again, _ = clone.reset(seed=3)
+    np.testing.assert_array_equal(obs, again)
+
+
+def test_episode_is_truncated_not_terminated_at_the_horizon():
+    env = HotelEnv(SMALL)
+    env.reset(seed=0)
+    zero = np.zeros(env.action_space.shape, np.float32)
+    for t in range(env.world.n_steps):
+        _, _, terminated, truncated, info = env.step(zero)
+        assert not terminated
+        assert truncated == (t == env.world.n_steps - 1)
+    assert "kpis" in info and set(info["reward_terms"]) == {
+        "satisfaction", "discomfort", "energy_cost", "unsafe", "oscillation"
+    }  # fmt: skip
+    with pytest.raises(gym.error.ResetNeeded):
+        HotelEnv(SMALL).step(zero)
+
+
+def test_vector_env_equals_single_envs_with_the_same_seeds_through_autoreset():
+    seeds = [5, 6, 7]
+    vec = HotelVectorEnv(len(seeds), SMALL)
+    singles = [HotelEnv(SMALL) for _ in seeds]
+    vobs, _ = vec.reset(seed=seeds)
+    sobs = np.stack([e.reset(seed=s)[0] for e, s in zip(singles, seeds, strict=True)])
+    np.testing.assert_array_equal(vobs, sobs)
+    rng = np.random.default_rng(0)
+    steps = vec.world.n_steps + 30  # crosses the end of the first episode
+    for t in range(steps):
+        act = rng.uniform(-1, 1, (len(seeds), vec.single_action_space.shape[0])).astype(np.float32)
+        vobs, vrew, vterm, vtrunc, vinfo = vec.step(act)
+        for i, env in enumerate(singles):
+            obs, rew, term, trunc, info = env.step(act[i])
+            assert (term, trunc) == (vterm[i], vtrunc[i])
+            assert rew == vrew[i]
+            if trunc:
+                np.testing.assert_array_equal(obs, vinfo["final_obs"][i])
+                assert info["kpis"] == vinfo["final_info"]["kpis"][i]
+                obs, _ = env.reset()
+            np.testing.assert_array_equal(obs, vobs[i], err_msg=f"env {i}, step {t}")
+
+
+def test_make_vec_uses_the_native_vector_env():
+    envs = gym.make_vec(
+        "twin/Hotel-v0", num_envs=3, vectorization_mode="vector_entry_point", scenario=SMALL
+    )
+    assert isinstance(envs, HotelVectorEnv)
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (3, *envs.single_observation_space.shape)
+    assert envs.observation_space.contains(obs)
+
+
+def test_observations_stay_inside_the_observation_space():
+    env = HotelEnv(SMALL)
+    obs, _ = env.reset(seed=4)
+    env.action_space.seed(4)
+    for _ in range(120):
+        assert env.observation_space.contains(obs)
+        obs, *_ = env.step(env.action_space.sample())

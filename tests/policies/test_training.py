@@ -1,0 +1,187 @@
+"""Training, checkpoints, resume after a hard kill, loading, and evaluation."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from policies import make_policy
+from policies.baselines import RuleBasedPolicy
+from policies.residual import ResidualVecEnv
+from policies.training import TrainConfig, Trainer
+from policies.vec_env import SB3VecEnv
+from tests.conftest import ROOT, SCENARIOS, run_cli
+from twin.envs.hotel import HotelEnv
+from twin.envs.vector import HotelVectorEnv
+from twin.errors import TwinError
+
+SMALL = SCENARIOS / "hotel_small.toml"
+
+
+def test_ppo_learns_256_steps_on_the_native_vector_env():
+    venv = VecNormalize(SB3VecEnv(HotelVectorEnv(2, SMALL)))
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, device="cpu", seed=0)
+    model.learn(256)
+    assert model.num_timesteps == 256
+
+
+def test_sb3_adapter_reports_terminal_observation_at_the_horizon():
+    venv = SB3VecEnv(HotelVectorEnv(2, SMALL))
+    venv.seed(3)
+    obs = venv.reset()
+    n = venv.venv.world.n_steps
+    for t in range(n):
+        venv.step_async(np.zeros((2, venv.action_space.shape[0]), np.float32))
+        obs, rewards, dones, infos = venv.step_wait()
+        if t < n - 1:
+            assert not dones.any() and "terminal_observation" not in infos[0]
+    assert dones.all()
+    for info in infos:
+        assert info["TimeLimit.truncated"] is True
+        assert info["terminal_observation"].shape == obs.shape[1:]
+        assert "kpis" in info
+    assert not np.array_equal(infos[0]["terminal_observation"], obs[0])  # obs is the new episode's
+
+
+class _Spy(VecEnv):
+    """A VecEnv that records the actions it receives."""
+
+    def __init__(self, inner: SB3VecEnv):
+        self.inner = inner
+        super().__init__(inner.num_envs, inner.observation_space, inner.action_space)
+
+    def reset(self):
+        return self.inner.reset()
+
+    def step_async(self, actions):
+        self.received = actions
+        self.inner.step_async(actions)
+
+    def step_wait(self):
+        return self.inner.step_wait()
+
+    def close(self): ...
+    def get_attr(self, name, indices=None):
+        return self.inner.get_attr(name, indices)  # noqa: E704
+
+    def set_attr(self, *a, **k): ...  # noqa: E704
+    def env_method(self, *a, **k): ...  # noqa: E704
+    def env_is_wrapped(self, *a, **k):
+        return [False] * self.num_envs  # noqa: E704
+
+
+def test_untrained_residual_policy_acts_like_its_base():
+    inner = SB3VecEnv(HotelVectorEnv(2, SMALL))
+    spy = _Spy(inner)
+    base = RuleBasedPolicy(inner.venv.task)
+    env = ResidualVecEnv(spy, base, scale=0.5)
+    obs = env.reset()
+    env.step_async(np.zeros((2, env.action_space.shape[0]), np.float32))
+    env.step_wait()
+    np.testing.assert_array_equal(spy.received, base.predict(obs)[0])
+    shifted = np.full((2, env.action_space.shape[0]), 0.2, np.float32)
+    obs = env._obs
+    env.step_async(shifted)
+    np.testing.assert_allclose(spy.received, np.clip(base.predict(obs)[0] + 0.1, -1, 1), atol=1e-6)
+
+
+def test_train_config_rejects_bad_values_and_unknown_keys():
+    with pytest.raises(TwinError, match="total_steps = 0 must be >= 1"):
+        TrainConfig(scenario=str(SMALL), total_steps=0)
+    with pytest.raises(TwinError, match="unknown keys lr"):
+        TrainConfig.from_json(json.dumps({"scenario": "x", "lr": 1}))
+    cfg = TrainConfig(scenario=str(SMALL), eval_seeds=(1, 2))
+    assert TrainConfig.from_json(cfg.to_json()) == cfg
+
+
+def _config(tmp_path, **kw):
+    base = dict(scenario=str(SMALL), total_steps=2048, n_envs=4, n_steps=32, batch_size=128,
+                checkpoint_every=256, eval_every=1024, eval_seeds=(11, 12), hidden=16)  # fmt: skip
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_writes_a_loadable_policy_and_evaluations(tmp_path):
+    trainer = Trainer.create(_config(tmp_path), tmp_path / "run")
+    result = trainer.run(progress_bar=False)
+    run = tmp_path / "run"
+    assert result == {"steps": 2048, "finished": True}
+    for name in ("policy.zip", "policy.json", "obs_norm.npz", "scenario.json",
+                 "train_config.json", "latest.json", "evaluations.json"):  # fmt: skip
+        assert (run / name).is_file(), name
+    assert list((run / "tb").rglob("events.out.tfevents*"))
+    evals = json.loads((run / "evaluations.json").read_text())
+    assert [e["steps"] for e in evals] == [1024, 2048] or evals[0]["steps"] >= 1024
+    assert {"mean", "ci_low", "ci_high"} <= set(evals[-1]["reward"])
+    env = HotelEnv(SMALL)
+    policy = make_policy(str(run / "policy.zip"), env.task)
+    obs, _ = env.reset(seed=1)
+    action, _ = policy.predict(obs)
+    assert env.action_space.contains(action)
+    # A policy trained on another building is refused with a clear message.
+    other = HotelEnv(SCENARIOS / "hotel.toml")
+    with pytest.raises(TwinError, match="trained for observations of size"):
+        make_policy(str(run / "policy.zip"), other.task)
+
+
+def test_kill_mid_training_then_resume_reaches_the_same_total(tmp_path):
+    run = tmp_path / "run"
+    total = 12288
+    cmd = [sys.executable, "-c", "import sys; from twin.cli import main; sys.exit(main())",
+           "train", str(SMALL), "--steps", str(total), "--envs", "4", "--out", str(run),
+           "--checkpoint-every", "512", "--eval-every", "0"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        latest = run / "latest.json"
+        if latest.is_file() and json.loads(latest.read_text())["steps"] > 0:
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"training ended early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads((run / "latest.json").read_text())["steps"]
+    assert 0 < killed_at < total
+    assert not (run / "policy.zip").exists()
+    # The checkpoint latest.json names is complete and loadable.
+    PPO.load(run / json.loads((run / "latest.json").read_text())["model"], device="cpu")
+    res = run_cli("train", "--resume", str(run))
+    assert res.returncode == 0, res.stderr
+    meta = json.loads((run / "policy.json").read_text())
+    assert meta["steps"] == total
+    assert json.loads((run / "latest.json").read_text())["steps"] == total
+    assert not list(run.rglob(".*tmp*"))  # no half-written files left behind
+    env = HotelEnv(SMALL)
+    make_policy(str(run / "policy.zip"), env.task)
+
+
+def test_evaluate_cli_writes_intervals_for_every_policy(tmp_path):
+    out = tmp_path / "eval"
+    res = run_cli("evaluate", str(SMALL), "--policy", "fixed", "--policy", "rule_based",
+                  "--seeds", "4", "--out", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "evaluation.json").read_text())
+    assert data["seeds"] == [1_000_000, 1_000_001, 1_000_002, 1_000_003]
+    for name in ("fixed", "rule_based"):
+        pol = data["policies"][name]
+        for key in ("reward", "mean_satisfaction", "discomfort_kh", "energy_kwh",
+                    "fairness_gap", "personal_data_used"):  # fmt: skip
+            assert pol[key]["ci_low"] <= pol[key]["mean"] <= pol[key]["ci_high"], key
+    assert data["policies"]["fixed"]["personal_data_used"]["mean"] == 0
+    assert (out / "evaluation.png").is_file()
+    # Seed s of the evaluation is the episode `twin run --seed s` produces.
+    episodes = json.loads((out / "episodes.json").read_text())
+    run = tmp_path / "run"
+    res = run_cli("run", str(SMALL), "--policy", "fixed", "--seed", "1000002", "--out", str(run))
+    assert res.returncode == 0, res.stderr
+    kpis = json.loads((run / "kpis.json").read_text())
+    assert episodes["fixed"][2]["mean_satisfaction"] == kpis["mean_satisfaction"]
