@@ -10,6 +10,6 @@ install:  ## install twin with every extra (CPU-only torch via constraints.txt)
 run: install  ## the main job on its embedded default scenario
 	twin run scenarios/hotel.toml
 
-test: install  ## the whole suite: JIT on (2 workers), then the kernels with JIT off
-	$(PY) -m pytest -n 2 --dist loadgroup
-	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -p no:randomly tests/physics
+test: install  ## the whole suite: tests, notebooks, doctests (JIT on, 2 workers), then kernels with JIT off
+	$(PY) -m pytest -n 2 --nbmake --doctest-modules tests notebooks twin
+	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/agents

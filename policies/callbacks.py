@@ -21,11 +21,11 @@ class TrainingCallback(BaseCallback):
         self._last_eval = 0
 
     def _on_training_start(self) -> None:
-        self._last_ckpt = self._last_eval = int(self.model.num_timesteps)
+        self._last_ckpt = self._last_eval = self.trainer.env_steps(self.model)
 
     def _on_step(self) -> bool:
         cfg = self.trainer.config
-        n = int(self.model.num_timesteps)
+        n = self.trainer.env_steps(self.model)
         if cfg.checkpoint_every and n - self._last_ckpt >= cfg.checkpoint_every:
             self.trainer.checkpoint(self.model, self.env_ref)
             self._last_ckpt = n

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from policies.base import Policy
-from twin.envs.task import HotelTask
+from twin.envs.task import F_GLOBAL, F_ZONE, HotelTask
 from twin.errors import DependencyNotInstalled, PolicyError
 
 POLICY_FILE = "policy.zip"
@@ -38,6 +38,8 @@ class TrainedPolicy:
         residual_scale: float = 0.0,
         name: str = "trained",
         uses_personal_data: bool = True,
+        layout: str = "hotel",
+        n_zones: int = 0,
     ) -> None:
         self.model = model
         self.obs_mean, self.obs_std = obs_mean, np.sqrt(obs_var + epsilon)
@@ -46,6 +48,8 @@ class TrainedPolicy:
         self.residual_scale = residual_scale
         self.name = name
         self.uses_personal_data = uses_personal_data
+        self.layout = layout
+        self.n_zones = n_zones
 
     def normalise(self, obs: np.ndarray) -> np.ndarray:
         """The observation as the model saw it in training (VecNormalize statistics)."""
@@ -64,7 +68,10 @@ class TrainedPolicy:
         obs = np.asarray(observation, dtype=np.float32)
         single = obs.ndim == 1
         batch = obs.reshape(-1, obs.shape[-1])
-        action, _ = self.model.predict(self.normalise(batch), deterministic=deterministic)
+        from policies.zone_env import zone_view
+
+        model_obs = zone_view(batch, self.n_zones) if self.layout == "zone" else batch
+        action, _ = self.model.predict(self.normalise(model_obs), deterministic=deterministic)
         action = np.asarray(action, dtype=np.float32).reshape(batch.shape[0], -1)
         if self.base is not None:
             base, _ = self.base.predict(batch)
@@ -105,7 +112,9 @@ def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
     folder, zip_path = policy_paths(path)
     meta = json.loads((folder / META_FILE).read_text())
     norm = np.load(folder / NORM_FILE)
-    if norm["mean"].shape[0] != task.obs_size:
+    layout = meta.get("layout", "hotel")
+    expected = F_ZONE + F_GLOBAL if layout == "zone" else task.obs_size
+    if norm["mean"].shape[0] != expected:
         raise PolicyError(
             f"{zip_path}: trained for observations of size {norm['mean'].shape[0]}, but this "
             f"scenario has {task.obs_size} ({task.nz} zones); use the scenario it was trained on"
@@ -124,4 +133,6 @@ def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
         residual_scale=float(meta.get("residual_scale", 0.0)),
         name=f"{meta['algo']}:{folder.name}",
         uses_personal_data=bool(meta.get("personal_data", True)),
+        layout=layout,
+        n_zones=task.nz,
     )

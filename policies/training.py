@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +40,11 @@ EVAL_FILE = "evaluations.json"
 class TrainConfig:
     """Everything that defines a training job (saved as ``train_config.json``).
 
+    Step counts (``total_steps``, ``checkpoint_every``, ``eval_every``) are hotel
+    environment steps whatever the layout. ``layout = "zone"`` trains one network
+    shared by all zones on per-zone rewards (:mod:`policies.zone_env`); ``"hotel"``
+    trains on the whole observation and the hotel's reward (PPO with the per-zone actor
+    of :mod:`policies.networks`).
     ``residual`` names a rule baseline the learned policy corrects (``action = base +
     residual_scale * policy``), or ``None`` to learn the full action. ``eval_seeds`` are
     held out: training environments draw their seeds from ``seed``.
@@ -46,6 +52,7 @@ class TrainConfig:
 
     scenario: str
     algo: Literal["ppo", "sac"] = "ppo"
+    layout: Literal["zone", "hotel"] = "zone"
     total_steps: int = 500_000
     n_envs: int = 32
     seed: int = 0
@@ -53,8 +60,8 @@ class TrainConfig:
     residual_scale: float = 0.5
     personal_data: bool = True
     learning_rate: float = 3e-4
-    n_steps: int = 64
-    batch_size: int = 2048
+    n_steps: int = 32
+    batch_size: int = 4096
     n_epochs: int = 3
     gamma: float = 0.99
     gae_lambda: float = 0.95
@@ -75,6 +82,8 @@ class TrainConfig:
         for name in ("checkpoint_every", "eval_every"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} = {getattr(self, name)} must be >= 0 (0 turns it off)")
+        if self.layout not in ("zone", "hotel"):
+            problems.append(f"layout = {self.layout!r} must be 'zone' or 'hotel'")
         if self.algo not in ("ppo", "sac"):
             problems.append(f"algo = {self.algo!r} must be 'ppo' or 'sac'")
         if not 0 < self.gamma <= 1:
@@ -98,6 +107,14 @@ class TrainConfig:
             raise TwinError(f"training config: unknown keys {', '.join(unknown)}")
         data["eval_seeds"] = tuple(data.get("eval_seeds", ()))
         return cls(**data)
+
+
+def minibatch_size(rollout: int, wanted: int) -> int:
+    """A minibatch size near ``wanted`` that divides the rollout (no ragged last batch)."""
+    count = max(1, round(rollout / wanted))
+    while rollout % count:
+        count += 1
+    return rollout // count
 
 
 def hotel_venv(env: Any) -> Any:
@@ -176,17 +193,22 @@ class Trainer:
     def _make_env(self, n_envs: int, training: bool) -> Any:
         from stable_baselines3.common.vec_env import VecNormalize
 
+        from policies import BASELINES
         from policies.residual import ResidualVecEnv
         from policies.vec_env import SB3VecEnv
+        from policies.zone_env import ZoneVecEnv
         from twin.envs.vector import HotelVectorEnv
 
         cfg = self.config
         venv = HotelVectorEnv(n_envs, self.scenario, personal_data=cfg.personal_data)
-        env: Any = SB3VecEnv(venv)
-        if cfg.residual:
-            from policies import BASELINES
-
-            env = ResidualVecEnv(env, BASELINES[cfg.residual](venv.task), cfg.residual_scale)
+        base = BASELINES[cfg.residual](venv.task) if cfg.residual else None
+        env: Any
+        if cfg.layout == "zone":
+            env = ZoneVecEnv(venv, base, cfg.residual_scale)
+        else:
+            env = SB3VecEnv(venv)
+            if base is not None:
+                env = ResidualVecEnv(env, base, cfg.residual_scale)
         return VecNormalize(env, training=training, gamma=cfg.gamma, norm_reward=training)
 
     def _new_model(self, env: Any) -> Any:
@@ -197,22 +219,28 @@ class Trainer:
 
         cfg = self.config
         tb = str(self.run_dir / "tb")
+        batch = minibatch_size(cfg.n_steps * env.num_envs, cfg.batch_size)
         if cfg.algo == "ppo":
-            nz = hotel_venv(env).task.nz
-            kwargs = zone_policy_kwargs(nz, F_ZONE, F_GLOBAL, cfg.hidden, cfg.log_std_init)
+            if cfg.layout == "zone":
+                policy: Any = "MlpPolicy"
+                kwargs: dict[str, Any] = {
+                    "net_arch": [cfg.hidden, cfg.hidden], "log_std_init": cfg.log_std_init
+                }  # fmt: skip
+            else:
+                policy = ZonePolicy
+                nz = hotel_venv(env).task.nz
+                kwargs = zone_policy_kwargs(nz, F_ZONE, F_GLOBAL, cfg.hidden, cfg.log_std_init)
             return PPO(
-                ZonePolicy, env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
-                batch_size=cfg.batch_size, n_epochs=cfg.n_epochs, gamma=cfg.gamma,
+                policy, env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
+                batch_size=batch, n_epochs=cfg.n_epochs, gamma=cfg.gamma,
                 gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef, clip_range=cfg.clip_range,
-                policy_kwargs=kwargs,
-                tensorboard_log=tb, seed=cfg.seed, device="cpu", verbose=0,
+                policy_kwargs=kwargs, tensorboard_log=tb, seed=cfg.seed, device="cpu", verbose=0,
             )  # fmt: skip
         arch = {"net_arch": [cfg.hidden * 4, cfg.hidden * 4], "log_std_init": cfg.log_std_init}
         return SAC(
             "MlpPolicy", env, learning_rate=cfg.learning_rate, buffer_size=cfg.sac_buffer_size,
             batch_size=min(cfg.batch_size, 256), gamma=cfg.gamma, tensorboard_log=tb,
-            seed=cfg.seed, device="cpu", verbose=0,
-            policy_kwargs=arch,
+            seed=cfg.seed, device="cpu", verbose=0, policy_kwargs=arch,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ files
@@ -221,9 +249,22 @@ class Trainer:
         path = self.run_dir / LATEST_FILE
         return json.loads(path.read_text()) if path.is_file() else None
 
+    @cached_property
+    def slots(self) -> int:
+        """SB3 steps per hotel env-step: one per zone in the zone layout, else one."""
+        if self.config.layout != "zone":
+            return 1
+        from twin.building import build_building
+
+        return build_building(self.scenario).n_zones
+
+    def env_steps(self, model: Any) -> int:
+        """Hotel env-steps done by ``model`` (SB3 counts zone slots in the zone layout)."""
+        return int(model.num_timesteps) // self.slots
+
     def checkpoint(self, model: Any, env: Any) -> None:
         """Save model and normalisation, then point ``latest.json`` at them."""
-        steps = int(model.num_timesteps)
+        steps = self.env_steps(model)
         folder = self.run_dir / "checkpoints"
         _model_to_bytes(model, folder, f"ckpt_{steps}.zip")
         save_norm(folder / f"norm_{steps}.npz", env)
@@ -251,8 +292,9 @@ class Trainer:
         cfg = self.config
         _model_to_bytes(model, self.run_dir, POLICY_FILE)
         save_norm(self.run_dir / NORM_FILE, env)
-        meta = {"algo": cfg.algo, "residual": cfg.residual, "residual_scale": cfg.residual_scale,
-                "personal_data": cfg.personal_data, "steps": int(model.num_timesteps)}  # fmt: skip
+        meta = {"algo": cfg.algo, "layout": cfg.layout, "residual": cfg.residual,
+                "residual_scale": cfg.residual_scale, "personal_data": cfg.personal_data,
+                "steps": self.env_steps(model)}  # fmt: skip
         atomic_write(self.run_dir / META_FILE, json.dumps(meta, indent=2) + "\n")
 
     # ------------------------------------------------------------------ run
@@ -279,7 +321,7 @@ class Trainer:
             env.seed(cfg.seed + int(latest["steps"]))
             resumed = True
         callback = TrainingCallback(self, env)
-        remaining = cfg.total_steps - int(model.num_timesteps)
+        remaining = (cfg.total_steps - self.env_steps(model)) * self.slots
         if remaining > 0:
             model.learn(
                 total_timesteps=remaining, callback=callback, reset_num_timesteps=not resumed,
@@ -287,7 +329,7 @@ class Trainer:
             )  # fmt: skip
         self.checkpoint(model, env)
         self.export(model, env)
-        return {"steps": int(model.num_timesteps), "finished": True}
+        return {"steps": self.env_steps(model), "finished": True}
 
     def policy(self, model: Any, env: Any) -> TrainedPolicy:
         """The policy as it would be deployed now (for evaluation during training)."""
@@ -300,5 +342,5 @@ class Trainer:
         return TrainedPolicy(
             model, rms.mean.copy(), rms.var.copy(), env.clip_obs, env.epsilon, base=base,
             residual_scale=cfg.residual_scale, name=cfg.algo,
-            uses_personal_data=cfg.personal_data,
+            uses_personal_data=cfg.personal_data, layout=cfg.layout, n_zones=task.nz,
         )  # fmt: skip

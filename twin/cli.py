@@ -149,6 +149,9 @@ def compare(runs: Annotated[list[Path], typer.Argument(help="Run directories.")]
 def train(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario to train on.")] = None,
     algo: Annotated[str, typer.Option("--algo", help="ppo | sac")] = "ppo",
+    layout: Annotated[
+        str, typer.Option("--layout", help="zone (shared per-zone policy) | hotel")
+    ] = "zone",
     steps: Annotated[
         int, typer.Option("--steps", help="Total environment steps.", min=1)
     ] = 500_000,
@@ -188,7 +191,8 @@ def train(
             raise PolicyError(f"--residual {residual!r}: use one of {', '.join(BASELINES)} or none")
         s = load_scenario(scenario)
         config = TrainConfig(
-            scenario=str(scenario.resolve()), algo=algo, total_steps=steps, n_envs=envs,
+            scenario=str(scenario.resolve()), algo=algo, layout=layout, total_steps=steps,
+            n_envs=envs,
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
         )  # fmt: skip

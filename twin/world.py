@@ -300,7 +300,6 @@ class World:
         sp_h = np.ascontiguousarray(self.setpoint[:, None, :])
         sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
         sub = slice(t, t + 1)
-        energy_before = self.energy_hvac.sum(axis=1)
         thermal_hvac_steps_serial(
             self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max,
             np.repeat(self.t_out[sub], k, axis=0), np.repeat(self.facade_irr[sub], k, axis=0),
@@ -342,9 +341,11 @@ class World:
         lower = np.where(occupied, comfort.lower_c, comfort.unoccupied_lower_c)
         upper = np.where(occupied, comfort.upper_c, comfort.unoccupied_upper_c)
         excess = np.maximum(lower - op, 0.0) + np.maximum(op - upper, 0.0)
+        self.step_excess = excess  # K outside the comfort band, per zone
+        self.step_zone_power = p_el + self.p_light  # W of electricity, per zone
+        self.step_price = self.price[t]
         self.acc_discomfort += excess.sum(axis=1) * self.dt_h / nz
-        power = self.energy_hvac.sum(axis=1) - energy_before
-        power = power / self.dt + self.p_light.sum(axis=1)
+        power = self.step_zone_power.sum(axis=1)
         self.acc_energy_light += self.p_light.sum(axis=1) * self.dt
         self.acc_cost += power * self.price[t] * self.dt_h / 1000.0
         self.acc_peak = np.maximum(self.acc_peak, power)

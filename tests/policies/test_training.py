@@ -33,6 +33,48 @@ def test_ppo_learns_256_steps_on_the_native_vector_env():
     assert model.num_timesteps == 256
 
 
+def test_reward_terms_agree_with_the_worlds_own_kpi_accumulators():
+    venv = HotelVectorEnv(2, SMALL)
+    venv.reset(seed=4)
+    rng = np.random.default_rng(0)
+    totals = {"energy_cost": np.zeros(2), "discomfort": np.zeros(2)}
+    for _ in range(60):
+        action = rng.uniform(-1, 1, (2, venv.single_action_space.shape[0])).astype(np.float32)
+        _, reward, _, _, info = venv.step(action)
+        for key in totals:
+            totals[key] += info["reward_terms"][key]
+        np.testing.assert_allclose(reward, sum(info["reward_terms"].values()), rtol=1e-9)
+    weights = venv.world.scenario.control.reward
+    np.testing.assert_allclose(totals["energy_cost"], -weights.energy_cost * venv.world.acc_cost)
+    np.testing.assert_allclose(
+        totals["discomfort"], -weights.discomfort * venv.world.acc_discomfort
+    )
+
+
+def test_zone_adapter_splits_the_hotel_reward_over_zones():
+    from policies.zone_env import ZoneVecEnv, zone_view
+
+    seeds, nz = 4, None
+    hotel = HotelVectorEnv(2, SMALL)
+    hotel.reset(seed=seeds)
+    venv = HotelVectorEnv(2, SMALL)
+    zone = ZoneVecEnv(venv)
+    zone.seed(seeds)
+    obs = zone.reset()
+    nz = venv.task.nz
+    assert obs.shape == (2 * nz, zone.observation_space.shape[0])
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        action = rng.uniform(-1, 1, (2, nz * 4)).astype(np.float32)
+        _, hotel_reward, *_ = hotel.step(action)
+        zone.step_async(action.reshape(2 * nz, 4))
+        obs, rewards, _, _ = zone.step_wait()
+        np.testing.assert_allclose(rewards.reshape(2, nz).sum(axis=1), hotel_reward, rtol=1e-5)
+        assert zone.observation_space.contains(obs[0])
+    full = venv.task.encode(venv.world.observe(True))
+    np.testing.assert_array_equal(zone_view(full, nz), obs)
+
+
 def test_sb3_adapter_reports_terminal_observation_at_the_horizon():
     venv = SB3VecEnv(HotelVectorEnv(2, SMALL))
     venv.seed(3)
@@ -109,27 +151,35 @@ def _config(tmp_path, **kw):
     return TrainConfig(**base)
 
 
-def test_training_writes_a_loadable_policy_and_evaluations(tmp_path):
-    trainer = Trainer.create(_config(tmp_path), tmp_path / "run")
+@pytest.mark.parametrize("layout", ["zone", "hotel"])
+def test_training_writes_a_loadable_policy_and_evaluations(tmp_path, layout):
+    trainer = Trainer.create(_config(tmp_path, layout=layout), tmp_path / "run")
     result = trainer.run(progress_bar=False)
     run = tmp_path / "run"
     assert result == {"steps": 2048, "finished": True}
+    assert json.loads((run / "policy.json").read_text())["layout"] == layout
     for name in ("policy.zip", "policy.json", "obs_norm.npz", "scenario.json",
                  "train_config.json", "latest.json", "evaluations.json"):  # fmt: skip
         assert (run / name).is_file(), name
     assert list((run / "tb").rglob("events.out.tfevents*"))
     evals = json.loads((run / "evaluations.json").read_text())
-    assert [e["steps"] for e in evals] == [1024, 2048] or evals[0]["steps"] >= 1024
+    assert evals and all(e["steps"] >= 1024 for e in evals)
     assert {"mean", "ci_low", "ci_high"} <= set(evals[-1]["reward"])
     env = HotelEnv(SMALL)
     policy = make_policy(str(run / "policy.zip"), env.task)
     obs, _ = env.reset(seed=1)
     action, _ = policy.predict(obs)
     assert env.action_space.contains(action)
-    # A policy trained on another building is refused with a clear message.
+    # A zone policy acts on any building (one network per zone); a whole-hotel policy
+    # trained on another building is refused with a clear message.
     other = HotelEnv(SCENARIOS / "hotel.toml")
-    with pytest.raises(TwinError, match="trained for observations of size"):
-        make_policy(str(run / "policy.zip"), other.task)
+    if layout == "zone":
+        obs, _ = other.reset(seed=1)
+        action, _ = make_policy(str(run / "policy.zip"), other.task).predict(obs)
+        assert other.action_space.contains(action)
+    else:
+        with pytest.raises(TwinError, match="trained for observations of size"):
+            make_policy(str(run / "policy.zip"), other.task)
 
 
 def test_kill_mid_training_then_resume_reaches_the_same_total(tmp_path):

@@ -145,33 +145,38 @@ class HotelTask:
     def reset_reward(self) -> None:
         """Forget the previous set-points (start of an episode)."""
         self._prev_sp = None
-        self._acc = (self.world.acc_discomfort.copy(), self.world.acc_cost.copy())
 
     def reward(self, action: Action) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Per-environment reward of the step just taken and its (weighted) terms."""
+        """Per-environment reward of the step just taken and its (weighted) terms.
+
+        The reward is a sum over zones; the per-zone rewards (``self.zone_reward``,
+        ``(n_envs, n_zones)``) add up to it exactly, so a policy shared by all zones can
+        be trained on each zone's own consequences.
+        """
         w, c = self.world, self.world.scenario.control
-        wt = c.reward
+        wt, nz, dt_h = c.reward, self.nz, w.dt_h
         s = w.slots
-        sat = (s.sat * (s.active == 1)).sum(axis=1) / w.n_rooms * w.dt_h
-        dis_prev, cost_prev = self._acc
-        discomfort = w.acc_discomfort - dis_prev
-        cost = w.acc_cost - cost_prev
-        self._acc = (w.acc_discomfort.copy(), w.acc_cost.copy())
+        sat = np.zeros((w.n_envs, nz))
+        sat[:, w.room_zone] = s.sat * (s.active == 1) / w.n_rooms * dt_h
+        discomfort = w.step_excess * dt_h / nz
+        cost = w.step_zone_power * w.step_price * dt_h / 1000.0
         # Unsafe: heating above the safe band or cooling below it while occupied.
         sp = np.stack([w.setpoint, w.cool_setpoint])
         outside = np.maximum(sp[0] - c.safe_max_c, 0.0) + np.maximum(c.safe_min_c - sp[1], 0.0)
-        unsafe = (outside * w.zone_occupied).sum(axis=1) / self.nz * w.dt_h
+        unsafe = outside * w.zone_occupied / nz * dt_h
         if self._prev_sp is None:
-            osc = np.zeros(w.n_envs)
+            osc = np.zeros_like(sat)
         else:
             jump = np.abs(sp - self._prev_sp) - wt.oscillation_tolerance_k
-            osc = np.maximum(jump, 0.0).sum(axis=(0, 2)) / self.nz
+            osc = np.maximum(jump, 0.0).sum(axis=0) / nz
         self._prev_sp = sp
-        terms = {
+        zone_terms = {
             "satisfaction": wt.satisfaction * sat,
             "discomfort": -wt.discomfort * discomfort,
             "energy_cost": -wt.energy_cost * cost,
             "unsafe": -wt.unsafe * unsafe,
             "oscillation": -wt.oscillation * osc,
         }
-        return sum(terms.values()), terms
+        self.zone_reward = sum(zone_terms.values())
+        terms = {k: v.sum(axis=1) for k, v in zone_terms.items()}
+        return self.zone_reward.sum(axis=1), terms
