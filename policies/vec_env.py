@@ -15,7 +15,34 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvObs, Vec
 from twin.envs.vector import HotelVectorEnv
 
 
-class SB3VecEnv(VecEnv):
+class NativeVecEnvMethods:
+    """SB3's attribute plumbing for adapters around one native vector env (``self.venv``)."""
+
+    venv: Any
+    num_envs: int
+    _get_indices: Any  # provided by VecEnv, which follows this mixin in the MRO
+
+    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+        """The attribute of the vector env, once per selected slot."""
+        value = None if attr_name == "render_mode" else getattr(self.venv, attr_name)
+        return [value] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+        """Set an attribute on the vector env (shared by all slots)."""
+        setattr(self.venv, attr_name, value)
+
+    def env_method(
+        self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any
+    ) -> list[Any]:
+        """Call a method of the vector env once."""
+        return [getattr(self.venv, method_name)(*args, **kwargs)]
+
+    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+        """No Gymnasium wrappers sit inside the native vector env."""
+        return [False] * len(self._get_indices(indices))
+
+
+class SB3VecEnv(NativeVecEnvMethods, VecEnv):
     """Expose a :class:`HotelVectorEnv` to SB3 without N Python envs."""
 
     def __init__(self, venv: HotelVectorEnv) -> None:
@@ -56,24 +83,3 @@ class SB3VecEnv(VecEnv):
 
     def close(self) -> None:
         """Nothing to release (no worker processes)."""
-
-    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
-        """The attribute of the vector env, once per selected copy."""
-        if attr_name == "render_mode":
-            return [None] * len(self._get_indices(indices))
-        value = getattr(self.venv, attr_name)
-        return [value] * len(self._get_indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
-        """Set an attribute on the vector env (shared by all copies)."""
-        setattr(self.venv, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any
-    ) -> list[Any]:
-        """Call a method of the vector env once."""
-        return [getattr(self.venv, method_name)(*args, **kwargs)]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
-        """No Gymnasium wrappers sit inside the native vector env."""
-        return [False] * len(self._get_indices(indices))

@@ -22,6 +22,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvObs, VecEnvStepReturn
 
 from policies.base import Policy
+from policies.vec_env import NativeVecEnvMethods
 from twin.envs.task import F_GLOBAL, F_ZONE, GLOBAL_BOUNDS, N_ACT, ZONE_BOUNDS
 from twin.envs.vector import HotelVectorEnv
 
@@ -41,7 +42,7 @@ def zone_observation_space() -> spaces.Box:
     return spaces.Box(low, high, dtype=np.float32)
 
 
-class ZoneVecEnv(VecEnv):
+class ZoneVecEnv(NativeVecEnvMethods, VecEnv):
     """A :class:`HotelVectorEnv` seen by SB3 as ``num_envs * n_zones`` zone environments.
 
     Args:
@@ -106,22 +107,3 @@ class ZoneVecEnv(VecEnv):
 
     def close(self) -> None:
         """Nothing to release."""
-
-    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
-        """Attribute of the hotel vector env, once per selected slot."""
-        value = None if attr_name == "render_mode" else getattr(self.venv, attr_name)
-        return [value] * len(self._get_indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
-        """Set an attribute of the hotel vector env."""
-        setattr(self.venv, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any
-    ) -> list[Any]:
-        """Call a method of the hotel vector env once."""
-        return [getattr(self.venv, method_name)(*args, **kwargs)]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
-        """No Gymnasium wrappers inside."""
-        return [False] * len(self._get_indices(indices))

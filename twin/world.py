@@ -122,13 +122,11 @@ class World:
         )
         self.params = p
         # Per-zone parameter arrays with a leading environment axis (identical copies
-        # unless domain randomisation replaces them).
-        ne = n_envs
-        self.coef = np.ascontiguousarray(np.broadcast_to(b.coef[None], (ne, *b.coef.shape)))
-        self.inv_a_a = 1.0 / self.coef[:, 6]
-        self.aperture = np.ascontiguousarray(np.broadcast_to(b.aperture[None], (ne, 4, self.nz)))
-        self.q_heat_max = np.tile(b.q_heat_max, (ne, 1))
-        self.q_cool_max = np.tile(b.q_cool_max, (ne, 1))
+        # unless domain randomisation replaces them at reset).
+        self.aperture = np.ascontiguousarray(
+            np.broadcast_to(b.aperture[None], (n_envs, 4, self.nz))
+        )
+        self._reset_parameters()
         self.seeds: list[int] = []
 
     # ------------------------------------------------------------------ reset
@@ -241,7 +239,7 @@ class World:
     def _reset_parameters(self) -> None:
         """Back to the scenario's own building (before drawing new variants)."""
         b, ne = self.building, self.n_envs
-        self.coef = np.ascontiguousarray(np.broadcast_to(b.coef[None], (ne, *b.coef.shape)))
+        self.coef = np.repeat(b.coef[None], ne, axis=0)  # a writable copy per environment
         self.inv_a_a = np.ascontiguousarray(1.0 / self.coef[:, 6])
         self.q_heat_max = np.tile(b.q_heat_max, (ne, 1))
         self.q_cool_max = np.tile(b.q_cool_max, (ne, 1))
