@@ -206,6 +206,7 @@ class World:
         self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
         self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
         self._sensor_noise = np.zeros((0, ne, nz))
+        self._sensor_block = -1
 
     def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
         """Draw copy ``e``'s building, guest and sensor variant (identity when disabled)."""
@@ -407,26 +408,7 @@ class World:
         to_arrival = np.clip((s.next_arrival_s - now) / 3600.0, 0.0, 24.0)
         to_departure = np.where(sold, np.clip((s.departure_s - now) / 3600.0, 0.0, 24.0), 0.0)
         present = (s.state == AWAKE) | (s.state == ASLEEP)
-        hour = self.hours[t]
-        day = (self.scenario.simulation.start.weekday() + (now + self.hours[0] * 3600) // 86400) % 7
-        k = self.forecast_steps
-        t_out = self.t_out
-        steps_1h = max(1, int(round(1.0 / self.dt_h)))
-        glob = np.stack(
-            [
-                np.full(self.n_envs, np.sin(2 * np.pi * hour / 24)),
-                np.full(self.n_envs, np.cos(2 * np.pi * hour / 24)),
-                np.full(self.n_envs, np.sin(2 * np.pi * day / 7)),
-                np.full(self.n_envs, np.cos(2 * np.pi * day / 7)),
-                t_out[t],
-                t_out[min(t + steps_1h, t + k)],
-                t_out[min(t + 3 * steps_1h, t + k)],
-                t_out[t + k],
-                self.ghi[t],
-                np.full(self.n_envs, self.price[min(t, self.n_steps - 1)]),
-            ],
-            axis=1,
-        )
+        glob = self.global_features()
         return {
             "zone_temp_c": self._sensed_temperature(),
             "zone_occupied": self.zone_occupied.astype(np.float64),
@@ -446,6 +428,31 @@ class World:
             "global": glob,
         }
 
+    def global_features(self) -> np.ndarray:
+        """``(n_envs, len(GLOBAL_FEATURES))``: time, weather now and forecast, price."""
+        t = min(self.t, self.n_steps)
+        now = t * self.dt
+        hour = self.hours[t]
+        day = (self.scenario.simulation.start.weekday() + (now + self.hours[0] * 3600) // 86400) % 7
+        k = self.forecast_steps
+        steps_1h = max(1, int(round(1.0 / self.dt_h)))
+        ne = self.n_envs
+        return np.stack(
+            [
+                np.full(ne, np.sin(2 * np.pi * hour / 24)),
+                np.full(ne, np.cos(2 * np.pi * hour / 24)),
+                np.full(ne, np.sin(2 * np.pi * day / 7)),
+                np.full(ne, np.cos(2 * np.pi * day / 7)),
+                self.t_out[t],
+                self.t_out[min(t + steps_1h, t + k)],
+                self.t_out[min(t + 3 * steps_1h, t + k)],
+                self.t_out[t + k],
+                self.ghi[t],
+                np.full(ne, self.price[min(t, self.n_steps - 1)]),
+            ],
+            axis=1,
+        )
+
     def _sensed_temperature(self) -> np.ndarray:
         """Zone air temperature as the sensors report it: delayed and noisy when randomised."""
         reading = self._air_hist[self._delay, np.arange(self.n_envs)]
@@ -454,12 +461,15 @@ class World:
             or self.scenario.randomization.sensor_noise_k == 0
         ):
             return reading
-        t = self.t % NOISE_BLOCK
-        if t == 0 or self._sensor_noise.shape[0] == 0:
+        # Noise comes in blocks drawn once per block index, however often this is called.
+        block = self.t // NOISE_BLOCK
+        if block != self._sensor_block:
             self._sensor_noise = np.stack(
                 [r["sensors"].standard_normal((NOISE_BLOCK, self.nz)) for r in self._rngs], axis=1
             )
-        return reading + self.scenario.randomization.sensor_noise_k * self._sensor_noise[t]
+            self._sensor_block = block
+        noise = self._sensor_noise[self.t % NOISE_BLOCK]
+        return reading + self.scenario.randomization.sensor_noise_k * noise
 
     # ------------------------------------------------------------------ results
     def guest_records(self, e: int) -> list[dict]:

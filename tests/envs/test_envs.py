@@ -109,3 +109,24 @@ def test_observations_stay_inside_the_observation_space():
     for _ in range(120):
         assert env.observation_space.contains(obs)
         obs, *_ = env.step(env.action_space.sample())
+
+
+@pytest.mark.parametrize("personal_data", [True, False])
+@pytest.mark.parametrize("randomize", [False, True])
+def test_observation_kernel_equals_the_readable_reference(tmp_path, personal_data, randomize):
+    from twin.scenario import load_scenario
+
+    text = SMALL.read_text()
+    if randomize:
+        text += "\n[randomization]\nenabled = true\nsensor_delay_steps = [0, 2]\n"
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    vec = HotelVectorEnv(3, load_scenario(path), personal_data=personal_data)
+    vec.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(80):
+        vec.step(rng.uniform(-1, 1, (3, vec.single_action_space.shape[0])).astype(np.float32))
+        fast, known = vec.task.observe()
+        reference = vec.world.observe(personal_data)
+        np.testing.assert_array_equal(fast, vec.task.encode(reference))
+        np.testing.assert_array_equal(known, vec.task.disclosed(reference))

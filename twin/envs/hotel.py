@@ -100,7 +100,7 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
         self.task = HotelTask(self.world, personal_data=personal_data)
         self.observation_space = spaces.Box(self.task.obs_low, self.task.obs_high, dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (self.task.act_size,), np.float32)
-        self._obs: dict[str, np.ndarray] | None = None
+        self._obs: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Running SimPy processes are generators and cannot be pickled: an env pickles as
@@ -118,22 +118,24 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
         world_seed = int(self.np_random.integers(0, 2**31 - 1))
         self.world.reset([world_seed])
         self.task.reset_reward()
-        self._obs = self.world.observe(self.task.personal_data)
-        return self.task.encode(self._obs)[0], {"world_seed": world_seed}
+        obs, self._known = self.task.observe()
+        self._obs = obs
+        return obs[0], {"world_seed": world_seed}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Apply the action for one control step."""
         if self._obs is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         act = self.task.decode(np.asarray(action)[None])
-        self.world.step(act, disclosed=self.task.disclosed(self._obs))
+        self.world.step(act, disclosed=self._known)
         reward, terms = self.task.reward(act)
-        self._obs = self.world.observe(self.task.personal_data)
+        obs, self._known = self.task.observe()
+        self._obs = obs
         truncated = self.world.done
         info: dict[str, Any] = {"reward_terms": {k: float(terms[k][0]) for k in REWARD_TERMS}}
         if truncated:
             info["kpis"] = self.world.kpis(0)
-        return self.task.encode(self._obs)[0], float(reward[0]), False, truncated, info
+        return obs[0], float(reward[0]), False, truncated, info
 
 
 HotelEnv.__doc__ = (

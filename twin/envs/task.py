@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.envs.encode import encode_observation
 from twin.world import GLOBAL_FEATURES, Action, World
 
 #: Per-zone observation features (name, unit, what it is).
@@ -90,6 +91,8 @@ class HotelTask:
             [np.tile([b[1] for b in ZONE_BOUNDS], self.nz), [b[1] for b in GLOBAL_BOUNDS]]
         )
         self.obs_low, self.obs_high = low.astype(np.float32), high.astype(np.float32)
+        th = w.scenario.thermostat
+        self._defaults = np.array([th.heating_setpoint_c, th.light_lux, th.light_cct_k])
         self.is_room = np.zeros(self.nz)
         self.is_room[w.room_zone] = 1.0
         self._prev_sp: np.ndarray | None = None
@@ -110,6 +113,24 @@ class HotelTask:
             z[:, rz, ZONE_INDEX[name]] = obs[key]
         flat = np.concatenate([z.reshape(ne, -1), obs["global"]], axis=1).astype(np.float32)
         return np.clip(flat, self.obs_low, self.obs_high)
+
+    def observe(self) -> tuple[np.ndarray, np.ndarray]:
+        """The World's flat observation ``(n_envs, obs_size)`` and the disclosed rooms.
+
+        One Numba pass (:func:`twin.envs.encode.encode_observation`), equal to
+        ``encode(world.observe(personal_data))``.
+        """
+        w, s = self.world, self.world.slots
+        out = np.empty((w.n_envs, self.obs_size), np.float32)
+        known = np.zeros((w.n_envs, w.n_rooms), np.bool_)
+        encode_observation(
+            out, known, w._sensed_temperature(), w.zone_occupied.astype(np.float64),
+            w.setpoint, w.cool_setpoint, w.lux, w.room_zone, s.active, s.state, s.consent,
+            s.next_consent, s.next_arrival_s, s.departure_s, s.prefs, s.next_prefs,
+            s.feedback, w.global_features(), self._defaults, self.obs_low, self.obs_high,
+            float(min(w.t, w.n_steps) * w.dt), bool(self.personal_data),
+        )  # fmt: skip
+        return out, known
 
     def decode(self, action: np.ndarray) -> Action:
         """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""

@@ -58,14 +58,14 @@ class HotelVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._np_randoms = [seeding.np_random(None)[0] for _ in range(num_envs)]
-        self._obs: dict[str, np.ndarray] | None = None
+        self._obs: np.ndarray | None = None
 
     def _start_episodes(self) -> tuple[np.ndarray, dict[str, Any]]:
         seeds = [int(r.integers(0, 2**31 - 1)) for r in self._np_randoms]
         self.world.reset(seeds)
         self.task.reset_reward()
-        self._obs = self.world.observe(self.task.personal_data)
-        return self.task.encode(self._obs), {"world_seed": np.array(seeds)}
+        self._obs, self._known = self.task.observe()
+        return self._obs, {"world_seed": np.array(seeds)}
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
@@ -85,10 +85,10 @@ class HotelVectorEnv(VectorEnv):
         if self._obs is None:
             raise RuntimeError("call reset() before step()")
         act = self.task.decode(actions)
-        self.world.step(act, disclosed=self.task.disclosed(self._obs))
+        self.world.step(act, disclosed=self._known)
         reward, terms = self.task.reward(act)
-        self._obs = self.world.observe(self.task.personal_data)
-        obs = self.task.encode(self._obs)
+        obs, self._known = self.task.observe()
+        self._obs = obs
         n = self.num_envs
         terminated = np.zeros(n, dtype=bool)
         truncated = np.full(n, self.world.done)

@@ -1,0 +1,96 @@
+"""Numba kernel writing the flat observation of every environment in one pass.
+
+It is the batched equivalent of ``HotelTask.encode(World.observe(personal_data))`` (the
+readable reference, tested to agree exactly), including the consent rule: a stated
+preference appears only for a checked-in guest who consented, or for the consenting
+guest booked into an empty room within 24 h, and only if the policy may use personal
+data. Building the dictionary and concatenating it cost about as much as the physics
+and guest kernels together at 64 environments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Zone-feature columns (see twin.envs.task.ZONE_FEATURES).
+_TEMP, _OCC, _HEAT, _COOL, _LUX, _IS_ROOM, _SOLD, _PRESENT = 0, 1, 2, 3, 4, 5, 6, 7
+_TO_ARR, _TO_DEP, _KNOWN, _PT, _PL, _PC, _FT, _FL = 8, 9, 10, 11, 12, 13, 14, 15
+_AWAKE, _ASLEEP = 1, 2
+
+
+@njit(cache=True)
+def encode_observation(
+    out: np.ndarray,
+    known: np.ndarray,
+    temp: np.ndarray,
+    occupied: np.ndarray,
+    heat_sp: np.ndarray,
+    cool_sp: np.ndarray,
+    lux: np.ndarray,
+    room_zone: np.ndarray,
+    active: np.ndarray,
+    state: np.ndarray,
+    consent: np.ndarray,
+    next_consent: np.ndarray,
+    next_arrival_s: np.ndarray,
+    departure_s: np.ndarray,
+    prefs: np.ndarray,
+    next_prefs: np.ndarray,
+    feedback: np.ndarray,
+    glob: np.ndarray,
+    defaults: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    now: float,
+    personal_data: bool,
+) -> None:
+    """Fill ``out`` ``(ne, nz * F + G)`` float32 and ``known`` ``(ne, R)`` (disclosed rooms)."""
+    ne, nz = temp.shape
+    n_rooms = room_zone.shape[0]
+    f = 16
+    g0 = nz * f
+    for e in range(ne):
+        row = out[e]
+        for z in range(nz):
+            b = z * f
+            row[b + _TEMP] = temp[e, z]
+            row[b + _OCC] = occupied[e, z]
+            row[b + _HEAT] = heat_sp[e, z]
+            row[b + _COOL] = cool_sp[e, z]
+            row[b + _LUX] = lux[e, z]
+            for j in range(_IS_ROOM, f):
+                row[b + j] = 0.0
+        for r in range(n_rooms):
+            b = room_zone[r] * f
+            sold = active[e, r] == 1
+            known_now = personal_data and sold and consent[e, r] == 1
+            soon = next_arrival_s[e, r] - now <= 24.0 * 3600.0
+            known_next = personal_data and (not sold) and next_consent[e, r] == 1 and soon
+            known[e, r] = known_now or known_next
+            row[b + _IS_ROOM] = 1.0
+            row[b + _SOLD] = 1.0 if sold else 0.0
+            st = state[e, r]
+            row[b + _PRESENT] = 1.0 if (st == _AWAKE or st == _ASLEEP) else 0.0
+            row[b + _TO_ARR] = min(max((next_arrival_s[e, r] - now) / 3600.0, 0.0), 24.0)
+            dep = min(max((departure_s[e, r] - now) / 3600.0, 0.0), 24.0)
+            row[b + _TO_DEP] = dep if sold else 0.0
+            row[b + _KNOWN] = 1.0 if known[e, r] else 0.0
+            if known_now:  # the checked-in guest's stated temperature, lux and CCT
+                row[b + _PT] = prefs[0, e, r]
+                row[b + _PL] = prefs[2, e, r]
+                row[b + _PC] = prefs[3, e, r]
+            elif known_next:  # the arriving guest's, stored only if they consented
+                row[b + _PT] = next_prefs[0, e, r]
+                row[b + _PL] = next_prefs[1, e, r]
+                row[b + _PC] = next_prefs[2, e, r]
+            else:
+                row[b + _PT] = defaults[0]
+                row[b + _PL] = defaults[1]
+                row[b + _PC] = defaults[2]
+            row[b + _FT] = feedback[0, e, r]
+            row[b + _FL] = feedback[1, e, r]
+        for j in range(glob.shape[1]):
+            row[g0 + j] = glob[e, j]
+        for i in range(row.shape[0]):
+            row[i] = min(max(row[i], low[i]), high[i])
