@@ -60,6 +60,16 @@ def main(argv: list[str]) -> int:
     t_vec = timed(lambda: vec.step(actions[next(counter) % 64]), args.vector_steps)
     vec_rate = args.vector_steps * n / t_vec
 
+    from twin.envs.sharded import ShardedHotelVectorEnv
+
+    with ShardedHotelVectorEnv(n, scenario, workers=2) as sharded:
+        sharded.reset(seed=0)
+        for i in range(50):
+            sharded.step(actions[i % 64])
+        counter = iter(range(10**9))
+        t_sh = timed(lambda: sharded.step(actions[next(counter) % 64]), args.vector_steps)
+    sharded_rate = args.vector_steps * n / t_sh
+
     dummy = DummyVecEnv([lambda: HotelEnv(scenario) for _ in range(n)])
     dummy.seed(0)
     dummy.reset()
@@ -77,6 +87,8 @@ def main(argv: list[str]) -> int:
         "vector_env_steps_per_s": round(vec_rate),
         "dummy_vec_env_steps_per_s": round(dummy_rate),
         "vector_vs_dummy_ratio": round(vec_rate / dummy_rate, 2),
+        "sharded_vector_env_steps_per_s": round(sharded_rate),
+        "sharded_vs_dummy_ratio": round(sharded_rate / dummy_rate, 2),
         "vector_vs_single_ratio": round(vec_rate / single_rate, 2),
         "vector_reset_s": round(t_vec_reset, 3),
         "target_vector_env_steps_per_s": 100_000,
@@ -99,7 +111,13 @@ def main(argv: list[str]) -> int:
             f"{dummy_rate:,.0f} env-steps/s",
             f"{args.dummy_steps} steps",
         ),
+        (
+            f"ShardedHotelVectorEnv (N={n}, 2 workers)",
+            f"{sharded_rate:,.0f} env-steps/s",
+            "one shard of copies per core",
+        ),
         ("vector / DummyVecEnv", f"{vec_rate / dummy_rate:.1f}x", "target >= 10x"),
+        ("sharded / DummyVecEnv", f"{sharded_rate / dummy_rate:.1f}x", "target >= 10x"),
         ("vector reset (all copies)", f"{t_vec_reset:.2f} s", "new weather, guests, events"),
     ]
     report("Environment throughput", rows, figures)

@@ -135,6 +135,7 @@ class World:
         if len(seeds) != self.n_envs:
             raise ValueError(f"reset needs {self.n_envs} seeds, got {len(seeds)}")
         s, ne, nz = self.scenario, self.n_envs, self.nz
+        b_ = self.building
         sim_cfg = s.simulation
         self.seeds = [int(x) for x in seeds]
         self.t = 0
@@ -192,6 +193,9 @@ class World:
         self.cool_setpoint = np.full((ne, nz), th.cooling_setpoint_c)
         self.zone_occupied = np.zeros((ne, nz), dtype=bool)
         self._rec = [np.zeros((self.substeps, ne, nz)) for _ in range(4)]
+        self._dim = np.empty((ne, nz))
+        per_zone = (b_.max_lux, b_.installed_light_w, b_.min_power_fraction, b_.cct_min, b_.cct_max)
+        self._light_params = tuple(np.repeat(x[None], ne, axis=0) for x in per_zone)
         self._noise = np.zeros((0, ne, self.n_rooms))
         # KPI accumulators per environment.
         self.acc_energy_light = np.zeros(ne)
@@ -275,13 +279,10 @@ class World:
         cct_cmd = np.ascontiguousarray(action.light_cct_k, dtype=np.float64).reshape(ne, nz)
 
         # Lighting with daylight harvesting.
-        daylight = np.ascontiguousarray(self.outdoor_lux[t][:, None] * b.daylight_factor[None])
-        dim = np.empty((ne, nz))
+        daylight = self.outdoor_lux[t][:, None] * b.daylight_factor[None]
         lighting_step(
-            target, cct_cmd, daylight,
-            self._per_zone(b.max_lux), self._per_zone(b.installed_light_w),
-            self._per_zone(b.min_power_fraction), self._per_zone(b.cct_min),
-            self._per_zone(b.cct_max), dim, self.lux, self.p_light, self.cct,
+            target, cct_cmd, daylight, *self._light_params, self._dim, self.lux, self.p_light,
+            self.cct,
         )  # fmt: skip
 
         # Internal gains: equipment, lighting, people (state of the previous step).
@@ -292,21 +293,24 @@ class World:
         gains = np.broadcast_to(b.equipment_w, (ne, nz)) + self.p_light
         gains[:, self.room_zone] += people + EQUIPMENT_AWAKE_W * awake
         if self.lobby_zones.size:
-            queue = np.array([len(h.desk.queue) + h.desk.count for h in self.hotels], float)
+            queue = np.fromiter((len(h.desk.queue) + h.desk.count for h in self.hotels), float, ne)
             gains[:, self.lobby_zones] += (HEAT_AWAKE_W * queue)[:, None] / self.lobby_zones.size
 
         # Physics: ideal HVAC between the heating and cooling set-points.
         sp_h = np.ascontiguousarray(self.setpoint[:, None, :])
         sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
         sub = slice(t, t + 1)
+        drive = (self.t_out[sub], self.facade_irr[sub], self.inv_cop_h[sub], self.inv_cop_c[sub])
+        if k > 1:  # substeps hold the step's weather
+            drive = tuple(np.repeat(x, k, axis=0) for x in drive)
         thermal_hvac_steps_serial(
-            self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max,
-            np.repeat(self.t_out[sub], k, axis=0), np.repeat(self.facade_irr[sub], k, axis=0),
-            np.repeat(self.inv_cop_h[sub], k, axis=0), np.repeat(self.inv_cop_c[sub], k, axis=0),
-            np.ascontiguousarray(gains[:, None, :]), sp_h, sp_c, b.dt, self.theta_m,
-            self.energy_hvac, *self._rec,
+            self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, *drive,
+            gains[:, None, :], sp_h, sp_c, b.dt, self.theta_m, self.energy_hvac, *self._rec,
         )  # fmt: skip
-        air, op, q, p_el = (r.mean(axis=0) for r in self._rec)
+        if k > 1:
+            air, op, q, p_el = (r.mean(axis=0) for r in self._rec)
+        else:
+            air, op, q, p_el = (r[0].copy() for r in self._rec)
         self.air, self.op, self.q_hvac, self.p_hvac = air, op, q, p_el
         if self._air_hist.shape[0] > 1:
             self._air_hist[1:] = self._air_hist[:-1]
@@ -374,9 +378,6 @@ class World:
         """
         for hotel in self.hotels:
             hotel.sync_cells(np.arange(self.n_rooms))
-
-    def _per_zone(self, values: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.broadcast_to(values, (self.n_envs, self.nz)))
 
     # ------------------------------------------------------------------ observation
     def observe(self, personal_data: bool) -> dict[str, np.ndarray]:

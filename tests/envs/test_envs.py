@@ -130,3 +130,27 @@ def test_observation_kernel_equals_the_readable_reference(tmp_path, personal_dat
         reference = vec.world.observe(personal_data)
         np.testing.assert_array_equal(fast, vec.task.encode(reference))
         np.testing.assert_array_equal(known, vec.task.disclosed(reference))
+
+
+def test_sharded_vector_env_equals_the_native_one_and_closes_cleanly():
+    from twin.envs.sharded import ShardedHotelVectorEnv
+
+    native = HotelVectorEnv(4, SMALL)
+    with ShardedHotelVectorEnv(4, SMALL, workers=2) as sharded:
+        a, _ = sharded.reset(seed=[9, 10, 11, 12])
+        b, _ = native.reset(seed=[9, 10, 11, 12])
+        np.testing.assert_array_equal(a, b)
+        rng = np.random.default_rng(0)
+        for _ in range(native.world.n_steps + 10):  # through the autoreset
+            act = rng.uniform(-1, 1, (4, native.single_action_space.shape[0])).astype(np.float32)
+            sa, sr, st, su, si = sharded.step(act)
+            na, nr, nt, nu, ni = native.step(act)
+            np.testing.assert_array_equal(sa, na)
+            np.testing.assert_array_equal(sr, nr)
+            np.testing.assert_array_equal(su, nu)
+            if "final_obs" in ni:
+                np.testing.assert_array_equal(si["final_obs"], ni["final_obs"])
+                assert si["final_info"]["kpis"] == ni["final_info"]["kpis"]
+        procs = list(sharded._procs)
+    assert all(not p.is_alive() for p in procs)
+    sharded.close()  # idempotent

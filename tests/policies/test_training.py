@@ -33,6 +33,44 @@ def test_ppo_learns_256_steps_on_the_native_vector_env():
     assert model.num_timesteps == 256
 
 
+def reference_terms(world, prev, weights, control):
+    """The reward terms written out with NumPy, for the step the World just took."""
+    s = world.slots
+    nz, dt_h = world.nz, world.dt_h
+    sat = (s.sat * (s.active == 1)).sum(axis=1) / world.n_rooms * dt_h
+    excess = world.step_excess.sum(axis=1) * dt_h / nz
+    cost = world.step_zone_power.sum(axis=1) * world.step_price * dt_h / 1000
+    heat, cool = world.setpoint, world.cool_setpoint
+    outside = np.maximum(heat - control.safe_max_c, 0) + np.maximum(control.safe_min_c - cool, 0)
+    unsafe = (outside * world.zone_occupied).sum(axis=1) / nz * dt_h
+    tol = weights.oscillation_tolerance_k
+    osc = np.maximum(np.abs(heat - prev[0]) - tol, 0) + np.maximum(np.abs(cool - prev[1]) - tol, 0)
+    return {
+        "satisfaction": weights.satisfaction * sat,
+        "discomfort": -weights.discomfort * excess,
+        "energy_cost": -weights.energy_cost * cost,
+        "unsafe": -weights.unsafe * unsafe,
+        "oscillation": -weights.oscillation * osc.sum(axis=1) / nz,
+    }
+
+
+def test_reward_kernel_matches_a_numpy_reference_term_by_term():
+    venv = HotelVectorEnv(2, SMALL)
+    venv.reset(seed=8)
+    control = venv.world.scenario.control
+    rng = np.random.default_rng(2)
+    act = rng.uniform(-1, 1, (2, venv.single_action_space.shape[0])).astype(np.float32)
+    venv.step(act)
+    for _ in range(40):
+        prev = (venv.world.setpoint.copy(), venv.world.cool_setpoint.copy())
+        act = rng.uniform(-1, 1, act.shape).astype(np.float32)
+        _, reward, _, _, info = venv.step(act)
+        want = reference_terms(venv.world, prev, control.reward, control)
+        for key, value in want.items():
+            np.testing.assert_allclose(info["reward_terms"][key], value, rtol=1e-9, atol=1e-12)
+        assert any(np.any(want[k] != 0) for k in ("unsafe", "oscillation"))
+
+
 def test_reward_terms_agree_with_the_worlds_own_kpi_accumulators():
     venv = HotelVectorEnv(2, SMALL)
     venv.reset(seed=4)

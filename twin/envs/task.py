@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.envs.encode import encode_observation
+from twin.envs.kernels import encode_observation, zone_rewards
 from twin.world import GLOBAL_FEATURES, Action, World
 
 #: Per-zone observation features (name, unit, what it is).
@@ -95,7 +95,7 @@ class HotelTask:
         self._defaults = np.array([th.heating_setpoint_c, th.light_lux, th.light_cct_k])
         self.is_room = np.zeros(self.nz)
         self.is_room[w.room_zone] = 1.0
-        self._prev_sp: np.ndarray | None = None
+        self._prev_sp: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ spaces
     def encode(self, obs: dict[str, np.ndarray]) -> np.ndarray:
@@ -117,7 +117,7 @@ class HotelTask:
     def observe(self) -> tuple[np.ndarray, np.ndarray]:
         """The World's flat observation ``(n_envs, obs_size)`` and the disclosed rooms.
 
-        One Numba pass (:func:`twin.envs.encode.encode_observation`), equal to
+        One Numba pass (:func:`twin.envs.kernels.encode_observation`), equal to
         ``encode(world.observe(personal_data))``.
         """
         w, s = self.world, self.world.slots
@@ -175,29 +175,19 @@ class HotelTask:
         be trained on each zone's own consequences.
         """
         w, c = self.world, self.world.scenario.control
-        wt, nz, dt_h = c.reward, self.nz, w.dt_h
-        s = w.slots
-        sat = np.zeros((w.n_envs, nz))
-        sat[:, w.room_zone] = s.sat * (s.active == 1) / w.n_rooms * dt_h
-        discomfort = w.step_excess * dt_h / nz
-        cost = w.step_zone_power * w.step_price * dt_h / 1000.0
-        # Unsafe: heating above the safe band or cooling below it while occupied.
-        sp = np.stack([w.setpoint, w.cool_setpoint])
-        outside = np.maximum(sp[0] - c.safe_max_c, 0.0) + np.maximum(c.safe_min_c - sp[1], 0.0)
-        unsafe = outside * w.zone_occupied / nz * dt_h
-        if self._prev_sp is None:
-            osc = np.zeros_like(sat)
-        else:
-            jump = np.abs(sp - self._prev_sp) - wt.oscillation_tolerance_k
-            osc = np.maximum(jump, 0.0).sum(axis=0) / nz
-        self._prev_sp = sp
-        zone_terms = {
-            "satisfaction": wt.satisfaction * sat,
-            "discomfort": -wt.discomfort * discomfort,
-            "energy_cost": -wt.energy_cost * cost,
-            "unsafe": -wt.unsafe * unsafe,
-            "oscillation": -wt.oscillation * osc,
-        }
-        self.zone_reward = sum(zone_terms.values())
-        terms = {k: v.sum(axis=1) for k, v in zone_terms.items()}
-        return self.zone_reward.sum(axis=1), terms
+        wt = c.reward
+        weights = np.array(
+            [wt.satisfaction, wt.discomfort, wt.energy_cost, wt.unsafe, wt.oscillation]
+        )
+        self.zone_reward = np.empty((w.n_envs, self.nz))
+        totals = np.empty((len(REWARD_TERMS), w.n_envs))
+        prev = self._prev_sp if self._prev_sp is not None else (w.setpoint, w.cool_setpoint)
+        zone_rewards(
+            self.zone_reward, totals, w.slots.sat, w.slots.active, w.room_zone, w.step_excess,
+            w.step_zone_power, w.setpoint, w.cool_setpoint, prev[0], prev[1],
+            w.zone_occupied.astype(np.float64), weights, float(w.step_price), w.dt_h,
+            c.safe_min_c, c.safe_max_c, wt.oscillation_tolerance_k, self._prev_sp is not None,
+        )  # fmt: skip
+        self._prev_sp = (w.setpoint.copy(), w.cool_setpoint.copy())
+        terms = {k: totals[j] for j, k in enumerate(REWARD_TERMS)}
+        return totals.sum(axis=0), terms

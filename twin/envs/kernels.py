@@ -1,6 +1,7 @@
-"""Numba kernel writing the flat observation of every environment in one pass.
+"""Numba kernels of the RL task: the flat observation and the per-zone reward.
 
-It is the batched equivalent of ``HotelTask.encode(World.observe(personal_data))`` (the
+:func:`encode_observation` writes the flat observation of every environment in one
+pass. It is the batched equivalent of ``HotelTask.encode(World.observe(personal_data))`` (the
 readable reference, tested to agree exactly), including the consent rule: a stated
 preference appears only for a checked-in guest who consented, or for the consenting
 guest booked into an empty room within 24 h, and only if the policy may use personal
@@ -94,3 +95,58 @@ def encode_observation(
             row[g0 + j] = glob[e, j]
         for i in range(row.shape[0]):
             row[i] = min(max(row[i], low[i]), high[i])
+
+
+@njit(cache=True)
+def zone_rewards(
+    zone_reward: np.ndarray,
+    terms: np.ndarray,
+    sat: np.ndarray,
+    active: np.ndarray,
+    room_zone: np.ndarray,
+    excess: np.ndarray,
+    power: np.ndarray,
+    heat_sp: np.ndarray,
+    cool_sp: np.ndarray,
+    prev_heat: np.ndarray,
+    prev_cool: np.ndarray,
+    occupied: np.ndarray,
+    weights: np.ndarray,
+    price: float,
+    dt_h: float,
+    safe_min: float,
+    safe_max: float,
+    osc_tol: float,
+    have_prev: bool,
+) -> None:
+    """Per-zone reward ``(ne, nz)`` and its weighted terms ``(5, ne)``, summed over zones.
+
+    Terms, in order (weights likewise): satisfaction of the room's in-house guest per
+    room and hour; Kh outside the comfort band per zone; electricity cost; K of
+    set-point outside the safe band while occupied (per zone and hour); K of set-point
+    change beyond the tolerance per zone. See :meth:`twin.envs.task.HotelTask.reward`.
+    """
+    ne, nz = excess.shape
+    n_rooms = room_zone.shape[0]
+    for e in range(ne):
+        for j in range(5):
+            terms[j, e] = 0.0
+        for z in range(nz):
+            dis = -weights[1] * excess[e, z] * dt_h / nz
+            cost = -weights[2] * power[e, z] * price * dt_h / 1000.0
+            out = max(heat_sp[e, z] - safe_max, 0.0) + max(safe_min - cool_sp[e, z], 0.0)
+            unsafe = -weights[3] * out * occupied[e, z] / nz * dt_h
+            osc = 0.0
+            if have_prev:
+                jump_h = max(abs(heat_sp[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
+                jump_c = max(abs(cool_sp[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
+                osc = -weights[4] * (jump_h + jump_c) / nz
+            zone_reward[e, z] = dis + cost + unsafe + osc
+            terms[1, e] += dis
+            terms[2, e] += cost
+            terms[3, e] += unsafe
+            terms[4, e] += osc
+        for r in range(n_rooms):
+            value = weights[0] * sat[e, r] * active[e, r] / n_rooms * dt_h
+            zone_reward[e, room_zone[r]] += value
+            terms[0, e] += value

@@ -1,0 +1,197 @@
+"""The native vector env split over worker processes, one shard of copies per core.
+
+Each worker runs a :class:`~twin.envs.vector.HotelVectorEnv` over a contiguous shard of
+the copies (still one Numba call per step for physics and guests within the shard);
+actions, observations and rewards travel through shared memory and only a one-word
+command per step goes through each pipe. The hotels' discrete events are Python and
+bound to one core per process, so this is how a batch uses the second core. Copy ``i``
+seeded ``s_i`` follows exactly the trajectory of a single env seeded ``s_i``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from multiprocessing import shared_memory
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from twin.envs.hotel import resolve_scenario
+from twin.envs.task import REWARD_TERMS
+from twin.scenario import Scenario
+
+
+def _attach(name: str, shape: tuple[int, ...], dtype: Any) -> tuple[Any, np.ndarray]:
+    shm = shared_memory.SharedMemory(name=name)
+    return shm, np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+
+
+def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int,
+            buffers: dict[str, tuple[str, tuple[int, ...], str]]) -> None:  # fmt: skip
+    """Step one shard of copies on command (runs in a child process)."""
+    import os
+
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    from twin.envs.vector import HotelVectorEnv
+
+    venv = HotelVectorEnv(hi - lo, Scenario.from_json(scenario_json), personal_data)
+    views = {k: _attach(*v) for k, v in buffers.items()}
+    obs, act, rew, terms = (views[k][1] for k in ("obs", "act", "rew", "terms"))
+    try:
+        while True:
+            cmd, arg = conn.recv()
+            if cmd == "reset":
+                o, info = venv.reset(seed=arg)
+                obs[lo:hi] = o
+                conn.send(info["world_seed"])
+            elif cmd == "step":
+                o, r, _, truncated, infos = venv.step(act[lo:hi])
+                obs[lo:hi] = o
+                rew[lo:hi] = r
+                for j, key in enumerate(REWARD_TERMS):
+                    terms[j, lo:hi] = infos["reward_terms"][key]
+                final = None
+                if "final_obs" in infos:
+                    final = (infos["final_obs"], infos["final_info"]["kpis"], infos["world_seed"])
+                conn.send((bool(truncated.all()), final))
+            elif cmd == "close":
+                break
+    except (EOFError, KeyboardInterrupt):  # parent went away
+        pass
+    finally:
+        for shm, _ in views.values():
+            shm.close()
+        conn.close()
+
+
+class ShardedHotelVectorEnv(VectorEnv):
+    """``num_envs`` hotel copies stepped by ``workers`` processes (see module docstring).
+
+    Use it as a context manager or call :meth:`close`: it owns processes and shared
+    memory. Same spaces, autoreset (``SAME_STEP``) and ``infos`` as
+    :class:`~twin.envs.vector.HotelVectorEnv`.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 64,
+        scenario: str | Path | Scenario | None = None,
+        personal_data: bool = True,
+        workers: int = 2,
+    ) -> None:
+        if not 1 <= workers <= num_envs:
+            raise ValueError(f"workers = {workers} must be between 1 and num_envs = {num_envs}")
+        from twin.envs.task import HotelTask
+        from twin.world import World
+
+        self.scenario = resolve_scenario(scenario)
+        self.num_envs = num_envs
+        probe = HotelTask(World(self.scenario, n_envs=1), personal_data)
+        self.single_observation_space = spaces.Box(probe.obs_low, probe.obs_high, dtype=np.float32)
+        self.single_action_space = spaces.Box(-1.0, 1.0, (probe.act_size,), np.float32)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._closed = False
+        shapes = {
+            "obs": ((num_envs, probe.obs_size), np.float32),
+            "act": ((num_envs, probe.act_size), np.float32),
+            "rew": ((num_envs,), np.float64),
+            "terms": ((len(REWARD_TERMS), num_envs), np.float64),
+        }
+        self._shm: dict[str, Any] = {}
+        self._views: dict[str, np.ndarray] = {}
+        buffers = {}
+        for key, (shape, dtype) in shapes.items():
+            size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            shm = shared_memory.SharedMemory(create=True, size=max(size, 1))
+            self._shm[key] = shm
+            self._views[key] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+            buffers[key] = (shm.name, shape, np.dtype(dtype).str)
+        bounds = np.linspace(0, num_envs, workers + 1).astype(int)
+        self._shards = list(zip(bounds[:-1], bounds[1:], strict=True))
+        ctx = mp.get_context("spawn")
+        self._conns = []
+        self._procs = []
+        for lo, hi in self._shards:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=_worker,
+                args=(child, self.scenario.to_json(), personal_data, int(lo), int(hi), buffers),
+                daemon=True,
+            )
+            proc.start()
+            child.close()
+            self._conns.append(parent)
+            self._procs.append(proc)
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every copy; ``seed`` is one int (copies get seed, seed+1, ...) or a list."""
+        seeds: list[int] | None = None
+        if seed is not None:
+            seeds = (
+                [seed + i for i in range(self.num_envs)] if isinstance(seed, int) else list(seed)
+            )
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} envs")
+        for conn, (lo, hi) in zip(self._conns, self._shards, strict=True):
+            conn.send(("reset", None if seeds is None else seeds[lo:hi]))
+        world_seeds = np.concatenate([conn.recv() for conn in self._conns])
+        return self._views["obs"].copy(), {"world_seed": world_seeds}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step all shards in parallel."""
+        self._views["act"][:] = actions
+        for conn in self._conns:
+            conn.send(("step", None))
+        replies = [conn.recv() for conn in self._conns]
+        n = self.num_envs
+        truncated = np.full(n, replies[0][0])
+        terms = self._views["terms"]
+        infos: dict[str, Any] = {
+            "reward_terms": {k: terms[j].copy() for j, k in enumerate(REWARD_TERMS)}
+        }
+        if replies[0][1] is not None:
+            infos["final_obs"] = np.concatenate([r[1][0] for r in replies])
+            infos["final_info"] = {"kpis": [k for r in replies for k in r[1][1]]}
+            infos["world_seed"] = np.concatenate([r[1][2] for r in replies])
+            infos["_final_obs"] = np.ones(n, dtype=bool)
+        obs = self._views["obs"].copy()
+        return obs, self._views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
+
+    def close(self, **kwargs: Any) -> None:
+        """Stop the workers and release the shared memory (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for conn in self._conns:
+            try:
+                conn.send(("close", None))
+            except (BrokenPipeError, OSError):
+                pass
+        for proc in self._procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        for shm in self._shm.values():
+            shm.close()
+            shm.unlink()
+
+    def __enter__(self) -> ShardedHotelVectorEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.close()
