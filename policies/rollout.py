@@ -76,9 +76,13 @@ def run_episode(
     record: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Episode:
-    """Roll ``policy`` out for one full episode of ``env`` from ``seed``."""
-    if env.task.personal_data != policy.uses_personal_data:
-        env.task.personal_data = policy.uses_personal_data
+    """Roll ``policy`` out for one full episode of ``env`` from ``seed``.
+
+    The env shows consented preferences only to policies that declare
+    ``uses_personal_data``; the env is switched accordingly, so a policy that does not
+    use personal data is never shown any (and ``personal_data_used`` stays 0).
+    """
+    env.task.personal_data = policy.uses_personal_data
     obs, _ = env.reset(seed=seed)
     recorder = _Recorder(env) if record else None
     total, terms = 0.0, dict.fromkeys(REWARD_TERMS, 0.0)
