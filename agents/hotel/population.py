@@ -20,13 +20,6 @@ PREF_FIELDS = (
 )
 
 
-def draw(dist: Normal, rng: np.random.Generator) -> float:
-    """One draw of a clipped normal (a constant when ``sd == 0``, without using the rng)."""
-    if dist.sd == 0:
-        return dist.mean
-    return float(np.clip(rng.normal(dist.mean, dist.sd), dist.low, dist.high))
-
-
 @dataclass(frozen=True, slots=True)
 class GuestProfile:
     """Everything that is fixed about a guest party for its stay."""
@@ -49,12 +42,6 @@ def segment_shares(hotel: Hotel, weekend: bool) -> np.ndarray:
     return shares / shares.sum()
 
 
-def choose_segment(hotel: Hotel, weekend: bool, rng: np.random.Generator) -> int:
-    """Segment index of a new arrival."""
-    shares = segment_shares(hotel, weekend)
-    return int(rng.choice(len(shares), p=shares))
-
-
 def draw_many(dist: Normal, n: int, rng: np.random.Generator, spread: float = 1.0) -> np.ndarray:
     """``n`` draws of a clipped normal in one call (sd scaled by ``spread``)."""
     if dist.sd == 0:
@@ -67,8 +54,7 @@ def sample_profiles(
 ) -> list[GuestProfile]:
     """Draw one guest party per entry of ``segments`` (vectorised per segment).
 
-    Equivalent in distribution to calling :func:`sample_profile` for each entry, at a
-    fraction of the cost: a day's arrivals are drawn with one call per field and segment.
+    A day's arrivals are drawn with one call per field and segment.
     ``spread`` scales the spread (sd) of the preference distributions (domain
     randomisation).
     """
@@ -108,31 +94,3 @@ def sample_profiles(
         )
         for i in range(n)
     ]
-
-
-def sample_profile(hotel: Hotel, segment: int, rng: np.random.Generator) -> GuestProfile:
-    """Draw a guest party of ``segment``: party size, stay, consent, preferences, routine."""
-    seg = hotel.segments[segment]
-    lo, hi = seg.party_size
-    r = seg.routine
-    # A fixed number of draws per guest keeps later guests' draws independent of these.
-    wake = draw(r.wake_h, rng)
-    sleep = max(draw(r.sleep_h, rng), wake + 1.0)
-    out_start = max(draw(r.out_start_h, rng), wake + 0.5)
-    out_end = min(out_start + draw(r.out_hours, rng), sleep - 0.5)
-    return GuestProfile(
-        segment=segment,
-        party=int(rng.integers(lo, hi + 1)),
-        nights=max(1, int(round(draw(seg.stay_nights, rng)))),
-        consent=bool(rng.random() < seg.consent_share),
-        prefs=(
-            draw(seg.pref_temp_c, rng),
-            draw(seg.temp_tolerance_k, rng),
-            draw(seg.pref_lux, rng),
-            draw(seg.pref_cct_k, rng),
-            draw(seg.clo_awake, rng),
-            seg.met_awake,
-        ),
-        routine=(wake, out_start, max(out_end, out_start), sleep),
-        return_base=seg.return_base,
-    )
