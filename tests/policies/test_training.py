@@ -273,3 +273,17 @@ def test_evaluate_cli_writes_intervals_for_every_policy(tmp_path):
     assert res.returncode == 0, res.stderr
     kpis = json.loads((run / "kpis.json").read_text())
     assert episodes["fixed"][2]["mean_satisfaction"] == kpis["mean_satisfaction"]
+
+
+def test_sac_trains_checkpoints_its_replay_buffer_and_exports(tmp_path):
+    config = _config(tmp_path, algo="sac", total_steps=300, n_envs=2, checkpoint_every=150,
+                     eval_every=0, hidden=16)  # fmt: skip
+    trainer = Trainer.create(config, tmp_path / "run")
+    assert trainer.run(progress_bar=False)["steps"] == 300
+    run = tmp_path / "run"
+    assert json.loads((run / "policy.json").read_text())["algo"] == "sac"
+    assert list((run / "checkpoints").glob("buffer_*.pkl"))
+    env = HotelEnv(SMALL)
+    obs, _ = env.reset(seed=0)
+    action, _ = make_policy(str(run / "policy.zip"), env.task).predict(obs)
+    assert env.action_space.contains(action)
