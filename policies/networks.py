@@ -78,14 +78,16 @@ class ZonePolicy(ActorCriticPolicy):
         super().__init__(*args, **kwargs)
 
     def _build_mlp_extractor(self) -> None:
-        self.mlp_extractor = ZoneExtractor(**self.zone_shape)
+        # SB3 only needs the extractor's latent sizes and forward_actor/forward_critic.
+        self.mlp_extractor = ZoneExtractor(**self.zone_shape)  # type: ignore[assignment]
 
     def _build(self, lr_schedule: Any) -> None:
         super()._build(lr_schedule)
         # The per-zone actor already outputs the action means; start them near zero so the
         # first policy is the base (or mid-range) action plus exploration noise.
         self.action_net = nn.Identity()
-        last = self.mlp_extractor.actor[-1]
+        extractor: Any = self.mlp_extractor
+        last = extractor.actor[-1]
         nn.init.orthogonal_(last.weight, gain=0.01)
         nn.init.zeros_(last.bias)
         self.optimizer = self.optimizer_class(  # type: ignore[call-arg]

@@ -119,7 +119,7 @@ def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
             f"{zip_path}: trained for observations of size {norm['mean'].shape[0]}, but this "
             f"scenario has {task.obs_size} ({task.nz} zones); use the scenario it was trained on"
         )
-    algo = {"ppo": PPO, "sac": SAC}[meta["algo"]]
+    algo: Any = {"ppo": PPO, "sac": SAC}[meta["algo"]]
     model = algo.load(zip_path, device="cpu")
     residual = meta.get("residual")
     base = BASELINES[residual](task) if residual else None

@@ -313,7 +313,7 @@ class Trainer:
             resumed = False
         else:
             load_norm(self.run_dir / latest["norm"], env)
-            algo = {"ppo": PPO, "sac": SAC}[cfg.algo]
+            algo: Any = {"ppo": PPO, "sac": SAC}[cfg.algo]
             model = algo.load(self.run_dir / latest["model"], env=env, device="cpu")
             buffer = self.run_dir / "checkpoints" / f"buffer_{latest['steps']}.pkl"
             if cfg.algo == "sac" and buffer.is_file():

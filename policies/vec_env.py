@@ -53,7 +53,8 @@ class SB3VecEnv(NativeVecEnvMethods, VecEnv):
 
     def reset(self) -> VecEnvObs:
         """Reset every copy, using seeds set by :meth:`seed` once."""
-        seeds = None if any(s is None for s in self._seeds) else [int(s) for s in self._seeds]
+        given = [s for s in self._seeds if s is not None]
+        seeds = given if len(given) == self.num_envs else None
         obs, info = self.venv.reset(seed=seeds)
         self.reset_infos = [{"world_seed": int(s)} for s in info["world_seed"]]
         self._reset_seeds()

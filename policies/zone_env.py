@@ -67,7 +67,8 @@ class ZoneVecEnv(NativeVecEnvMethods, VecEnv):
     def reset(self) -> VecEnvObs:
         """Reset the hotels; seeds given through :meth:`seed` go to the hotel copies."""
         seeds = self._seeds[:: self.n_zones]
-        seed = None if any(s is None for s in seeds) else [int(s) for s in seeds]
+        given = [int(s) for s in seeds if s is not None]
+        seed = given if len(given) == len(seeds) else None
         self._full, _ = self.venv.reset(seed=seed)
         self._reset_seeds()
         self._reset_options()

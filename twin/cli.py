@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -191,7 +191,8 @@ def train(
             raise PolicyError(f"--residual {residual!r}: use one of {', '.join(BASELINES)} or none")
         s = load_scenario(scenario)
         config = TrainConfig(
-            scenario=str(scenario.resolve()), algo=algo, layout=layout, total_steps=steps,
+            scenario=str(scenario.resolve()), algo=cast(Any, algo), layout=cast(Any, layout),
+            total_steps=steps,
             n_envs=envs,
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -280,7 +281,8 @@ class World:
 
         # Lighting with daylight harvesting.
         daylight = self.outdoor_lux[t][:, None] * b.daylight_factor[None]
-        lighting_step(
+        lighting: Any = lighting_step
+        lighting(
             target, cct_cmd, daylight, *self._light_params, self._dim, self.lux, self.p_light,
             self.cct,
         )  # fmt: skip
@@ -300,10 +302,16 @@ class World:
         sp_h = np.ascontiguousarray(self.setpoint[:, None, :])
         sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
         sub = slice(t, t + 1)
-        drive = (self.t_out[sub], self.facade_irr[sub], self.inv_cop_h[sub], self.inv_cop_c[sub])
+        drive: tuple[np.ndarray, ...] = (
+            self.t_out[sub],
+            self.facade_irr[sub],
+            self.inv_cop_h[sub],
+            self.inv_cop_c[sub],
+        )
         if k > 1:  # substeps hold the step's weather
             drive = tuple(np.repeat(x, k, axis=0) for x in drive)
-        thermal_hvac_steps_serial(
+        kernel: Any = thermal_hvac_steps_serial  # a Numba dispatcher; its stub takes no varargs
+        kernel(
             self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, *drive,
             gains[:, None, :], sp_h, sp_c, b.dt, self.theta_m, self.energy_hvac, *self._rec,
         )  # fmt: skip

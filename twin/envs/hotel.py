@@ -25,7 +25,7 @@ def resolve_scenario(scenario: str | Path | Scenario | None) -> Scenario:
     return load_scenario(scenario)
 
 
-def _doc_table() -> str:
+def _doc_table() -> tuple[str, str]:
     rows = [f"    | {j} | ``{n}`` | {u} | {d} |" for j, (n, u, d) in enumerate(ZONE_FEATURES)]
     glob = [f"    | {j} | ``{n}`` | {u} |" for j, (n, u) in enumerate(GLOBAL_FEATURES)]
     return "\n".join(rows), "\n".join(glob)

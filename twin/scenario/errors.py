@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -76,7 +77,7 @@ def _value(v: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _problem(err: dict[str, Any]) -> str:
+def _problem(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     ctx = err.get("ctx", {})
     if kind == "greater_than":
@@ -119,6 +120,6 @@ def format_validation_error(exc: ValidationError, root: type[BaseModel], source:
     return "\n".join(lines)
 
 
-def ctx_tags(err: dict[str, Any]) -> str:
+def ctx_tags(err: Mapping[str, Any]) -> str:
     """Expected discriminator values of a tagged union error."""
     return str(err.get("ctx", {}).get("expected_tags", "a known kind"))

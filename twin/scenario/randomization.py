@@ -45,7 +45,7 @@ class Randomization(ScenarioModel):
 
     @model_validator(mode="after")
     def _check(self) -> Randomization:
-        ranged = ("envelope_scale", "ventilation_scale", "thermal_mass_scale")
+        ranged: tuple[str, ...] = ("envelope_scale", "ventilation_scale", "thermal_mass_scale")
         ranged += ("hvac_capacity_scale", "preference_spread_scale", "sensor_delay_steps")
         for name in ranged:
             _check_range(name, *getattr(self, name))
