@@ -72,8 +72,3 @@ def summarise(episodes: Sequence[dict[str, float]], keys: Sequence[str] = EVAL_K
         }
     out["_seeds"] = {"n": n}  # type: ignore[assignment]
     return out
-
-
-def intervals_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
-    """Whether two ``{mean, ci_low, ci_high}`` intervals overlap."""
-    return not (a["ci_high"] < b["ci_low"] or b["ci_high"] < a["ci_low"])

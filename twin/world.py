@@ -103,6 +103,8 @@ class World:
         self.n_rooms = len(self.room_zone)
         self.room_names = tuple(b.zone_names[z] for z in self.room_zone)
         self.lobby_zones = b.zones_of_kind("lobby")
+        # Zones that are neither guest rooms nor lobby follow the thermostat's schedule.
+        self.other_zones = np.setdiff1d(np.arange(self.nz), np.r_[self.room_zone, self.lobby_zones])
         self.dt = scenario.simulation.dt_s
         self.dt_h = self.dt / 3600.0
         self.n_steps = scenario.simulation.n_steps
@@ -343,10 +345,7 @@ class World:
         occupied = np.zeros((ne, nz), dtype=bool)
         occupied[:, rz] = present
         occupied[:, self.lobby_zones] = True
-        others = np.ones(nz, dtype=bool)
-        others[rz] = False
-        others[self.lobby_zones] = False
-        occupied[:, others] = self.other_occupied[t]
+        occupied[:, self.other_zones] = self.other_occupied[t]
         self.zone_occupied = occupied
         comfort = self.scenario.comfort
         lower = np.where(occupied, comfort.lower_c, comfort.unoccupied_lower_c)
