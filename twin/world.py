@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import numba
 import numpy as np
 import simpy
 
@@ -45,29 +45,37 @@ from agents.kernels import (
     P_W_C,
     P_W_L,
     P_W_T,
-    guest_step,
 )
 from twin.building import Building, build_building
 from twin.errors import ScenarioError
 from twin.kpi import tariff_per_step
-from twin.physics.kernels import lighting_step, thermal_hvac_steps_serial
 from twin.physics.network import RCParams, affine_coefficients
 from twin.scenario import Scenario
 from twin.seeding import spawn_streams
 from twin.simulate import heat_pump_arrays, in_hours, local_hours
 from twin.weather import Weather, build_weather
+from twin.world_kernels import (
+    ACC_COST,
+    ACC_DISCLOSED_H,
+    ACC_DISCOMFORT_KH,
+    ACC_ENERGY_LIGHT_J,
+    ACC_IN_HOUSE_H,
+    ACC_PEAK_W,
+    ACC_PPD_H,
+    ACC_PRESENT_H,
+    N_ACC,
+    world_step,
+    world_step_parallel,
+)
 
-#: Sensible heat per person (W) awake and asleep (ISO 7730 / ASHRAE activity tables).
-HEAT_AWAKE_W, HEAT_ASLEEP_W = 75.0, 60.0
-#: Extra equipment (TV, chargers, kettle) while a guest is awake in the room (W).
-EQUIPMENT_AWAKE_W = 60.0
-#: Smallest gap between heating and cooling set-points a zone controller accepts (K).
-MIN_DEADBAND_K = 0.5
 #: Forecast horizon kept beyond the run for weather forecasts in observations (h).
 FORECAST_H = 6.0
 #: Feedback decays with this time constant (h).
 FEEDBACK_DECAY_H = 3.0
 NOISE_BLOCK = 256
+_NO_DISCLOSURE = np.zeros((0, 0), dtype=bool)
+#: Smallest batch stepped on several threads (below it a parallel region costs more).
+PARALLEL_MIN_ENVS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +83,8 @@ class Action:
     """Physical per-zone commands, each ``(n_envs, n_zones)``.
 
     The HVAC heats below ``heat_setpoint_c`` and cools above ``cool_setpoint_c``; a
-    cooling set-point less than :data:`MIN_DEADBAND_K` above the heating one is raised to
-    it (a thermostat cannot heat and cool towards two targets at once).
+    cooling set-point less than :data:`~twin.world_kernels.MIN_DEADBAND_K` above the
+    heating one is raised to it (a thermostat cannot heat and cool towards two targets at once).
     """
 
     heat_setpoint_c: np.ndarray
@@ -131,6 +139,9 @@ class World:
         )
         self._reset_parameters()
         self.seeds: list[int] = []
+        #: Spread the copies over Numba's threads (off where processes share the cores,
+        #: e.g. the sharded vector env, and for batches too small to pay for a thread).
+        self.parallel = n_envs >= PARALLEL_MIN_ENVS and numba.get_num_threads() > 1
 
     # ------------------------------------------------------------------ reset
     def reset(self, seeds: Sequence[int]) -> None:
@@ -189,31 +200,38 @@ class World:
         self.op = self.air.copy()
         self.lux = np.zeros((ne, nz))
         self.cct = np.full((ne, nz), th.light_cct_k)
-        self.p_light = np.zeros((ne, nz))
-        self.q_hvac = np.zeros((ne, nz))
-        self.p_hvac = np.zeros((ne, nz))
         self.setpoint = np.full((ne, nz), th.heating_setpoint_c)
         self.cool_setpoint = np.full((ne, nz), th.cooling_setpoint_c)
         self.zone_occupied = np.zeros((ne, nz), dtype=bool)
-        self._rec = [np.zeros((self.substeps, ne, nz)) for _ in range(4)]
-        self._dim = np.empty((ne, nz))
-        per_zone = (b_.max_lux, b_.installed_light_w, b_.min_power_fraction, b_.cct_min, b_.cct_max)
-        self._light_params = tuple(np.repeat(x[None], ne, axis=0) for x in per_zone)
+        self.q_hvac = np.zeros((ne, nz))
+        self.p_hvac = np.zeros((ne, nz))
+        self.p_light = np.zeros((ne, nz))
+        self.step_excess = np.zeros((ne, nz))  # K outside the comfort band, per zone
+        self.step_zone_power = np.zeros((ne, nz))  # W of electricity, per zone
+        self.step_price = float(self.price[0])
+        self._light = np.stack(
+            [b_.daylight_factor, b_.max_lux, b_.installed_light_w, b_.min_power_fraction,
+             b_.cct_min, b_.cct_max]
+        )  # fmt: skip
+        c = s.comfort
+        self._band = np.array([c.lower_c, c.upper_c, c.unoccupied_lower_c, c.unoccupied_upper_c])
         self._noise = np.zeros((0, ne, self.n_rooms))
-        # KPI accumulators per environment.
-        self.acc_energy_light = np.zeros(ne)
-        self.acc_cost = np.zeros(ne)
-        self.acc_peak = np.zeros(ne)
-        self.acc_discomfort = np.zeros(ne)
-        self.acc_ppd = np.zeros(ne)
-        self.acc_present_h = np.zeros(ne)
-        self.acc_disclosed_h = np.zeros(ne)
-        self.acc_in_house_h = np.zeros(ne)
+        # KPI accumulators per environment: rows of one array, named views below.
+        self.acc = np.zeros((N_ACC, ne))
+        self.acc_energy_light = self.acc[ACC_ENERGY_LIGHT_J]
+        self.acc_cost = self.acc[ACC_COST]
+        self.acc_peak = self.acc[ACC_PEAK_W]
+        self.acc_discomfort = self.acc[ACC_DISCOMFORT_KH]
+        self.acc_ppd = self.acc[ACC_PPD_H]
+        self.acc_present_h = self.acc[ACC_PRESENT_H]
+        self.acc_disclosed_h = self.acc[ACC_DISCLOSED_H]
+        self.acc_in_house_h = self.acc[ACC_IN_HOUSE_H]
         self._next_event = np.array([sim.peek() for sim in self.sims])
         self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
         self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
         self._sensor_noise = np.zeros((0, ne, nz))
         self._sensor_block = -1
+        self._global = self._global_table()
 
     def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
         """Draw copy ``e``'s building, guest and sensor variant (identity when disabled)."""
@@ -273,98 +291,37 @@ class World:
             disclosed: ``(n_envs, n_rooms)`` bool, rooms whose guest's personal data the
                 policy saw this step (for the ``personal_data_used`` KPI).
         """
-        ne, nz, t, k = self.n_envs, self.nz, self.t, self.substeps
-        b, s = self.building, self.slots
-        self.setpoint = np.asarray(action.heat_setpoint_c, dtype=np.float64).reshape(ne, nz)
-        cool = np.asarray(action.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
-        self.cool_setpoint = np.maximum(cool, self.setpoint + MIN_DEADBAND_K)
+        ne, nz, t, s = self.n_envs, self.nz, self.t, self.slots
+        self.setpoint = np.array(action.heat_setpoint_c, dtype=np.float64).reshape(ne, nz)
+        self.cool_setpoint = np.array(action.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
         target = np.ascontiguousarray(action.light_lux, dtype=np.float64).reshape(ne, nz)
         cct_cmd = np.ascontiguousarray(action.light_cct_k, dtype=np.float64).reshape(ne, nz)
-
-        # Lighting with daylight harvesting.
-        daylight = self.outdoor_lux[t][:, None] * b.daylight_factor[None]
-        lighting: Any = lighting_step
-        lighting(
-            target, cct_cmd, daylight, *self._light_params, self._dim, self.lux, self.p_light,
-            self.cct,
-        )  # fmt: skip
-
-        # Internal gains: equipment, lighting, people (state of the previous step).
-        state = s.state
-        awake = state == AWAKE
-        asleep = state == ASLEEP
-        people = s.party * (HEAT_AWAKE_W * awake + HEAT_ASLEEP_W * asleep)
-        gains = np.broadcast_to(b.equipment_w, (ne, nz)) + self.p_light
-        gains[:, self.room_zone] += people + EQUIPMENT_AWAKE_W * awake
-        if self.lobby_zones.size:
-            queue = np.fromiter((len(h.desk.queue) + h.desk.count for h in self.hotels), float, ne)
-            gains[:, self.lobby_zones] += (HEAT_AWAKE_W * queue)[:, None] / self.lobby_zones.size
-
-        # Physics: ideal HVAC between the heating and cooling set-points.
-        sp_h = np.ascontiguousarray(self.setpoint[:, None, :])
-        sp_c = np.ascontiguousarray(self.cool_setpoint[:, None, :])
-        sub = slice(t, t + 1)
-        drive: tuple[np.ndarray, ...] = (
-            self.t_out[sub],
-            self.facade_irr[sub],
-            self.inv_cop_h[sub],
-            self.inv_cop_c[sub],
-        )
-        if k > 1:  # substeps hold the step's weather
-            drive = tuple(np.repeat(x, k, axis=0) for x in drive)
-        kernel: Any = thermal_hvac_steps_serial  # a Numba dispatcher; its stub takes no varargs
-        kernel(
-            self.coef, self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, *drive,
-            gains[:, None, :], sp_h, sp_c, b.dt, self.theta_m, self.energy_hvac, *self._rec,
-        )  # fmt: skip
-        if k > 1:
-            air, op, q, p_el = (r.mean(axis=0) for r in self._rec)
-        else:
-            air, op, q, p_el = (r[0].copy() for r in self._rec)
-        self.air, self.op, self.q_hvac, self.p_hvac = air, op, q, p_el
-        if self._air_hist.shape[0] > 1:
-            self._air_hist[1:] = self._air_hist[:-1]
-        self._air_hist[0] = air
-
-        # Guests experience the step.
         if t % NOISE_BLOCK == 0 or self._noise.shape[0] == 0:
             self._noise = np.stack(
                 [r["agents"].random((NOISE_BLOCK, self.n_rooms)) for r in self._rngs], axis=1
             )
-        rz = self.room_zone
-        guest_step(
-            self.hours[t : t + 1].repeat(ne), self.dt_h, self.params, s.active, s.routine,
-            s.prefs, np.ascontiguousarray(air[:, rz]), np.ascontiguousarray(op[:, rz]),
-            np.ascontiguousarray(self.lux[:, rz]), np.ascontiguousarray(self.cct[:, rz]),
-            np.ascontiguousarray(self._noise[t % NOISE_BLOCK]), s.state, s.sat, s.acc, s.tcl,
-            s.feedback, s.ppd_now,
+        at_desk = np.fromiter(
+            (len(h.desk.queue) + h.desk.count for h in self.hotels), np.float64, ne
+        )
+        self.step_price = float(self.price[t])
+        # Lighting, gains, physics, guests and KPIs: one compiled pass over every copy.
+        kernel = world_step_parallel if self.parallel else world_step
+        kernel(
+            float(self.hours[t]), self.dt_h, self.substeps, self.setpoint, self.cool_setpoint,
+            target, cct_cmd, self.outdoor_lux[t], self._light, self.building.equipment_w,
+            self.room_zone, self.lobby_zones, self.other_zones, at_desk, self.coef,
+            self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, self.t_out[t],
+            self.facade_irr[t], self.inv_cop_h[t], self.inv_cop_c[t], self.building.dt,
+            self.theta_m, self.energy_hvac, self.params, s.active, s.routine, s.prefs,
+            s.party, self._noise[t % NOISE_BLOCK], s.state, s.sat, s.acc, s.tcl, s.feedback,
+            s.ppd_now, bool(self.other_occupied[t]), self._band, self.step_price,
+            _NO_DISCLOSURE if disclosed is None else disclosed, self.air, self.op,
+            self.q_hvac, self.p_hvac, self.lux, self.cct, self.p_light, self.zone_occupied,
+            self.step_excess, self.step_zone_power, self.acc,
         )  # fmt: skip
-
-        # KPIs accumulate per environment.
-        present = (s.state == AWAKE) | (s.state == ASLEEP)
-        occupied = np.zeros((ne, nz), dtype=bool)
-        occupied[:, rz] = present
-        occupied[:, self.lobby_zones] = True
-        occupied[:, self.other_zones] = self.other_occupied[t]
-        self.zone_occupied = occupied
-        comfort = self.scenario.comfort
-        lower = np.where(occupied, comfort.lower_c, comfort.unoccupied_lower_c)
-        upper = np.where(occupied, comfort.upper_c, comfort.unoccupied_upper_c)
-        excess = np.maximum(lower - op, 0.0) + np.maximum(op - upper, 0.0)
-        self.step_excess = excess  # K outside the comfort band, per zone
-        self.step_zone_power = p_el + self.p_light  # W of electricity, per zone
-        self.step_price = self.price[t]
-        self.acc_discomfort += excess.sum(axis=1) * self.dt_h / nz
-        power = self.step_zone_power.sum(axis=1)
-        self.acc_energy_light += self.p_light.sum(axis=1) * self.dt
-        self.acc_cost += power * self.price[t] * self.dt_h / 1000.0
-        self.acc_peak = np.maximum(self.acc_peak, power)
-        ppd = np.where(present, s.ppd_now, 0.0)
-        self.acc_ppd += ppd.sum(axis=1) * self.dt_h
-        self.acc_present_h += present.sum(axis=1) * self.dt_h
-        self.acc_in_house_h += (s.active == 1).sum(axis=1) * self.dt_h
-        if disclosed is not None:
-            self.acc_disclosed_h += (disclosed & (s.active == 1)).sum(axis=1) * self.dt_h
+        if self._air_hist.shape[0] > 1:
+            self._air_hist[1:] = self._air_hist[:-1]
+        self._air_hist[0] = self.air
 
         # Discrete events up to the end of the step, only where one is due. Stepping the
         # SimPy environment directly avoids run(until=...)'s per-call machinery; a clock
@@ -418,7 +375,7 @@ class World:
         present = (s.state == AWAKE) | (s.state == ASLEEP)
         glob = self.global_features()
         return {
-            "zone_temp_c": self._sensed_temperature(),
+            "zone_temp_c": np.array(self._sensed_temperature()),
             "zone_occupied": self.zone_occupied.astype(np.float64),
             "zone_heat_setpoint_c": self.setpoint.copy(),
             "zone_cool_setpoint_c": self.cool_setpoint.copy(),
@@ -438,32 +395,40 @@ class World:
 
     def global_features(self) -> np.ndarray:
         """``(n_envs, len(GLOBAL_FEATURES))``: time, weather now and forecast, price."""
-        t = min(self.t, self.n_steps)
-        now = t * self.dt
+        return self._global[min(self.t, self.n_steps)]
+
+    def _global_table(self) -> np.ndarray:
+        """Global features of every step ``(n_steps + 1, n_envs, G)``, built once at reset.
+
+        They depend on the clock and the weather only, never on the policy.
+        """
+        n, ne = self.n_steps + 1, self.n_envs
+        t = np.arange(n)
         hour = self.hours[t]
-        day = (self.scenario.simulation.start.weekday() + (now + self.hours[0] * 3600) // 86400) % 7
+        day = (
+            self.scenario.simulation.start.weekday() + (t * self.dt + self.hours[0] * 3600) // 86400
+        ) % 7
         k = self.forecast_steps
         steps_1h = max(1, int(round(1.0 / self.dt_h)))
-        ne = self.n_envs
-        return np.stack(
-            [
-                np.full(ne, np.sin(2 * np.pi * hour / 24)),
-                np.full(ne, np.cos(2 * np.pi * hour / 24)),
-                np.full(ne, np.sin(2 * np.pi * day / 7)),
-                np.full(ne, np.cos(2 * np.pi * day / 7)),
-                self.t_out[t],
-                self.t_out[min(t + steps_1h, t + k)],
-                self.t_out[min(t + 3 * steps_1h, t + k)],
-                self.t_out[t + k],
-                self.ghi[t],
-                np.full(ne, self.price[min(t, self.n_steps - 1)]),
-            ],
-            axis=1,
-        )
+        table = np.empty((n, ne, len(GLOBAL_FEATURES)))
+        table[:, :, 0] = np.sin(2 * np.pi * hour / 24)[:, None]
+        table[:, :, 1] = np.cos(2 * np.pi * hour / 24)[:, None]
+        table[:, :, 2] = np.sin(2 * np.pi * day / 7)[:, None]
+        table[:, :, 3] = np.cos(2 * np.pi * day / 7)[:, None]
+        table[:, :, 4] = self.t_out[t]
+        table[:, :, 5] = self.t_out[np.minimum(t + steps_1h, t + k)]
+        table[:, :, 6] = self.t_out[np.minimum(t + 3 * steps_1h, t + k)]
+        table[:, :, 7] = self.t_out[t + k]
+        table[:, :, 8] = self.ghi[t]
+        table[:, :, 9] = self.price[np.minimum(t, self.n_steps - 1)][:, None]
+        return table
 
     def _sensed_temperature(self) -> np.ndarray:
         """Zone air temperature as the sensors report it: delayed and noisy when randomised."""
-        reading = self._air_hist[self._delay, np.arange(self.n_envs)]
+        if self._air_hist.shape[0] == 1:
+            reading = self._air_hist[0]
+        else:
+            reading = self._air_hist[self._delay, np.arange(self.n_envs)]
         if (
             not self.scenario.randomization.enabled
             or self.scenario.randomization.sensor_noise_k == 0

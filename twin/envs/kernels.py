@@ -56,7 +56,7 @@ def encode_observation(
         for z in range(nz):
             b = z * f
             row[b + _TEMP] = temp[e, z]
-            row[b + _OCC] = occupied[e, z]
+            row[b + _OCC] = 1.0 if occupied[e, z] else 0.0
             row[b + _HEAT] = heat_sp[e, z]
             row[b + _COOL] = cool_sp[e, z]
             row[b + _LUX] = lux[e, z]
@@ -128,25 +128,56 @@ def zone_rewards(
     """
     ne, nz = excess.shape
     n_rooms = room_zone.shape[0]
+    c_dis = -weights[1] * dt_h / nz
+    c_cost = -weights[2] * price * dt_h / 1000.0
+    c_unsafe = -weights[3] * dt_h / nz
+    c_osc = -weights[4] / nz
+    c_sat = weights[0] * dt_h / n_rooms if n_rooms > 0 else 0.0
     for e in range(ne):
-        for j in range(5):
-            terms[j, e] = 0.0
+        t_dis = 0.0
+        t_cost = 0.0
+        t_unsafe = 0.0
+        t_osc = 0.0
         for z in range(nz):
-            dis = -weights[1] * excess[e, z] * dt_h / nz
-            cost = -weights[2] * power[e, z] * price * dt_h / 1000.0
+            dis = c_dis * excess[e, z]
+            cost = c_cost * power[e, z]
             out = max(heat_sp[e, z] - safe_max, 0.0) + max(safe_min - cool_sp[e, z], 0.0)
-            unsafe = -weights[3] * out * occupied[e, z] / nz * dt_h
+            unsafe = c_unsafe * out if occupied[e, z] else 0.0
             osc = 0.0
             if have_prev:
                 jump_h = max(abs(heat_sp[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
                 jump_c = max(abs(cool_sp[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
-                osc = -weights[4] * (jump_h + jump_c) / nz
+                osc = c_osc * (jump_h + jump_c)
             zone_reward[e, z] = dis + cost + unsafe + osc
-            terms[1, e] += dis
-            terms[2, e] += cost
-            terms[3, e] += unsafe
-            terms[4, e] += osc
+            t_dis += dis
+            t_cost += cost
+            t_unsafe += unsafe
+            t_osc += osc
+        t_sat = 0.0
         for r in range(n_rooms):
-            value = weights[0] * sat[e, r] * active[e, r] / n_rooms * dt_h
+            value = c_sat * sat[e, r] * active[e, r]
             zone_reward[e, room_zone[r]] += value
-            terms[0, e] += value
+            t_sat += value
+        terms[0, e] = t_sat
+        terms[1, e] = t_dis
+        terms[2, e] = t_cost
+        terms[3, e] = t_unsafe
+        terms[4, e] = t_osc
+
+
+@njit(cache=True)
+def decode_actions(action: np.ndarray, low: np.ndarray, high: np.ndarray, out: np.ndarray) -> None:
+    """Normalised actions ``(ne, nz * K)`` in [-1, 1] -> physical ``out`` ``(K, ne, nz)``.
+
+    Zone-major: ``action[e, K z + j]`` is command ``j`` of zone ``z``, mapped linearly
+    from [-1, 1] (values outside are clipped) onto ``[low[z, j], high[z, j]]``.
+    """
+    ne = action.shape[0]
+    nz, k = low.shape
+    span = 0.5 * (high - low)
+    for e in range(ne):
+        row = action[e]
+        for z in range(nz):
+            for j in range(k):
+                a = min(max(np.float64(row[k * z + j]), -1.0), 1.0)
+                out[j, e, z] = low[z, j] + (a + 1.0) * span[z, j]

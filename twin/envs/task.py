@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.envs.kernels import encode_observation, zone_rewards
+from twin.envs.kernels import decode_actions, encode_observation, zone_rewards
 from twin.world import GLOBAL_FEATURES, Action, World
 
 #: Per-zone observation features (name, unit, what it is).
@@ -124,7 +124,7 @@ class HotelTask:
         out = np.empty((w.n_envs, self.obs_size), np.float32)
         known = np.zeros((w.n_envs, w.n_rooms), np.bool_)
         encode_observation(
-            out, known, w._sensed_temperature(), w.zone_occupied.astype(np.float64),
+            out, known, w._sensed_temperature(), w.zone_occupied,
             w.setpoint, w.cool_setpoint, w.lux, w.room_zone, s.active, s.state, s.consent,
             s.next_consent, s.next_arrival_s, s.departure_s, s.prefs, s.next_prefs,
             s.feedback, w.global_features(), self._defaults, self.obs_low, self.obs_high,
@@ -134,10 +134,15 @@ class HotelTask:
 
     def decode(self, action: np.ndarray) -> Action:
         """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        a = a.reshape(self.world.n_envs, self.nz, N_ACT)
-        phys = self.low + (a + 1.0) * 0.5 * (self.high - self.low)
-        return Action(*(np.ascontiguousarray(phys[..., j]) for j in range(N_ACT)))
+        a = np.asarray(action)
+        ne = self.world.n_envs
+        if a.shape != (ne, self.act_size):
+            a = a.reshape(ne, self.act_size)
+        if a.dtype != np.float32 and a.dtype != np.float64:
+            a = a.astype(np.float64)
+        phys = np.empty((N_ACT, ne, self.nz))
+        decode_actions(np.ascontiguousarray(a), self.low, self.high, phys)
+        return Action(*phys)
 
     def normalise(
         self, heat_c: np.ndarray, cool_c: np.ndarray, lux: np.ndarray, cct_k: np.ndarray
@@ -185,7 +190,7 @@ class HotelTask:
         zone_rewards(
             self.zone_reward, totals, w.slots.sat, w.slots.active, w.room_zone, w.step_excess,
             w.step_zone_power, w.setpoint, w.cool_setpoint, prev[0], prev[1],
-            w.zone_occupied.astype(np.float64), weights, float(w.step_price), w.dt_h,
+            w.zone_occupied, weights, float(w.step_price), w.dt_h,
             c.safe_min_c, c.safe_max_c, wt.oscillation_tolerance_k, self._prev_sp is not None,
         )  # fmt: skip
         self._prev_sp = (w.setpoint.copy(), w.cool_setpoint.copy())

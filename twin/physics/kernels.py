@@ -25,6 +25,7 @@ __all__ = [
     "lighting_step",
     "thermal_hvac_steps",
     "thermal_hvac_steps_serial",
+    "thermal_zones_step",
 ]
 
 #: Zones per parallel work item: small enough that a block's parameters stay in L2.
@@ -129,6 +130,42 @@ thermal_hvac_steps = njit(cache=True, parallel=True)(_thermal_hvac_steps)
 thermal_hvac_steps_serial = njit(cache=True)(_thermal_hvac_steps)
 
 
+@njit(cache=True)
+def thermal_zones_step(
+    coef: np.ndarray,
+    inv_a_a: np.ndarray,
+    aperture: np.ndarray,
+    q_heat_max: np.ndarray,
+    q_cool_max: np.ndarray,
+    t_out: float,
+    facade_irr: np.ndarray,
+    inv_cop_heat: float,
+    inv_cop_cool: float,
+    gains: np.ndarray,
+    sp_heat: np.ndarray,
+    sp_cool: np.ndarray,
+    dt: float,
+    theta_m: np.ndarray,
+    energy_el: np.ndarray,
+    rec_air: np.ndarray,
+    rec_op: np.ndarray,
+    rec_q: np.ndarray,
+    rec_p_el: np.ndarray,
+) -> None:
+    """One step of one environment's zones: :func:`thermal_hvac_steps` for ``nt = 1``.
+
+    For callers that advance environments one at a time inside their own kernel (the
+    World's fused step); arguments are that function's with the environment (and time)
+    axis taken out: ``coef`` ``(N_COEF, nz)``, ``aperture`` ``(4, nz)``, ``facade_irr``
+    ``(4,)``, everything per zone ``(nz,)``. Records are written, not accumulated.
+    """
+    _zone_span(
+        0, theta_m.shape[0], coef, inv_a_a, aperture, q_heat_max, q_cool_max, t_out,
+        facade_irr, inv_cop_heat, inv_cop_cool, gains, sp_heat, sp_cool, dt, theta_m,
+        energy_el, rec_air, rec_op, rec_q, rec_p_el, True,
+    )  # fmt: skip
+
+
 @njit(cache=True, inline="always")
 def _zone_span(
     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
@@ -228,16 +265,17 @@ def lighting_step(
     lux_o = lux.ravel()
     pw_o = power_w.ravel()
     cct_o = cct.ravel()
-    for i in range(n):
+    # Branch-free, unsigned loop so LLVM vectorises it. The seen CCT mixes in mired space:
+    # 1e6 / ((e_el 1e6 / c + day 1e6 / 6500) / total) = total c 6500 / (6500 e_el + c day).
+    for i in range(np.uint64(0), np.uint64(n)):
         d = min(max((t_f[i] - d_f[i]) / mx[i], 0.0), 1.0)
         e_el = d * mx[i]
         c = min(max(c_f[i], cmin[i]), cmax[i])
-        dim_o[i] = d
-        lux_o[i] = e_el + d_f[i]
-        pw_o[i] = inst[i] * (fmin[i] + (1.0 - fmin[i]) * d) if d > 0.0 else 0.0
         total = e_el + d_f[i]
-        if total > 0.0:
-            mired = (e_el * (1e6 / c) + d_f[i] * (1e6 / DAYLIGHT_CCT_K)) / total
-            cct_o[i] = 1e6 / mired
-        else:
-            cct_o[i] = c
+        on = inst[i] * (fmin[i] + (1.0 - fmin[i]) * d)
+        den = DAYLIGHT_CCT_K * e_el + c * d_f[i]
+        mixed = total * c * DAYLIGHT_CCT_K / (den if den > 0.0 else 1.0)
+        dim_o[i] = d
+        lux_o[i] = total
+        pw_o[i] = on if d > 0.0 else 0.0
+        cct_o[i] = mixed if den > 0.0 else c
