@@ -1,11 +1,14 @@
-"""The native vector env split over worker processes, one shard of copies per core.
+"""The native vector env split over processes, one shard of copies per core.
 
-Each worker runs a :class:`~twin.envs.vector.HotelVectorEnv` over a contiguous shard of
-the copies (still one Numba call per step for physics and guests within the shard);
-actions, observations and rewards travel through shared memory and only a one-word
-command per step goes through each pipe. The hotels' discrete events are Python and
-bound to one core per process, so this is how a batch uses the second core. Copy ``i``
-seeded ``s_i`` follows exactly the trajectory of a single env seeded ``s_i``.
+The copies are cut into ``workers`` contiguous shards, each a
+:class:`~twin.envs.vector.HotelVectorEnv` (still one Numba call per step for physics
+and guests within the shard). The calling process steps the first shard itself while
+child processes step the others, so ``workers = 2`` keeps both cores of a 2-core
+machine busy with no idle parent. Actions, observations and rewards of the child shards
+travel through shared memory; only a one-word command per step goes through each pipe.
+The hotels' discrete events are Python and bound to one core per process, so this is
+how a batch uses the second core. Copy ``i`` seeded ``s_i`` follows exactly the
+trajectory of a single env seeded ``s_i``.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
 class ShardedHotelVectorEnv(VectorEnv):
     """``num_envs`` hotel copies stepped by ``workers`` processes (see module docstring).
 
+    ``workers`` counts the calling process: ``workers = 2`` starts one child process.
+
     Use it as a context manager or call :meth:`close`: it owns processes and shared
     memory. Same spaces, autoreset (``SAME_STEP``) and ``infos`` as
     :class:`~twin.envs.vector.HotelVectorEnv`.
@@ -87,12 +92,17 @@ class ShardedHotelVectorEnv(VectorEnv):
     ) -> None:
         if not 1 <= workers <= num_envs:
             raise ValueError(f"workers = {workers} must be between 1 and num_envs = {num_envs}")
-        from twin.envs.task import HotelTask
-        from twin.world import World
+        from twin.envs.vector import HotelVectorEnv
 
         self.scenario = resolve_scenario(scenario)
         self.num_envs = num_envs
-        probe = HotelTask(World(self.scenario, n_envs=1), personal_data)
+        bounds = np.linspace(0, num_envs, workers + 1).astype(int)
+        shards = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self._local_hi = int(shards[0][1])
+        self._local = HotelVectorEnv(self._local_hi, self.scenario, personal_data)
+        self._local.world.parallel = workers == 1  # else the cores are the shards'
+        self._shards = shards[1:]
+        probe = self._local.task
         self.single_observation_space = spaces.Box(probe.obs_low, probe.obs_high, dtype=np.float32)
         self.single_action_space = spaces.Box(-1.0, 1.0, (probe.act_size,), np.float32)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
@@ -113,8 +123,6 @@ class ShardedHotelVectorEnv(VectorEnv):
             self._shm[key] = shm
             self._views[key] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
             buffers[key] = (shm.name, shape, np.dtype(dtype).str)
-        bounds = np.linspace(0, num_envs, workers + 1).astype(int)
-        self._shards = list(zip(bounds[:-1], bounds[1:], strict=True))
         ctx = mp.get_context("spawn")
         self._conns = []
         self._procs = []
@@ -143,30 +151,41 @@ class ShardedHotelVectorEnv(VectorEnv):
                 raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} envs")
         for conn, (lo, hi) in zip(self._conns, self._shards, strict=True):
             conn.send(("reset", None if seeds is None else seeds[lo:hi]))
-        world_seeds = np.concatenate([conn.recv() for conn in self._conns])
+        k = self._local_hi
+        obs, info = self._local.reset(seed=None if seeds is None else seeds[:k])
+        self._views["obs"][:k] = obs
+        world_seeds = np.concatenate([info["world_seed"], *(conn.recv() for conn in self._conns)])
         return self._views["obs"].copy(), {"world_seed": world_seeds}
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Step all shards in parallel."""
-        self._views["act"][:] = actions
+        """Step all shards in parallel: the children's, and the first one here."""
+        k = self._local_hi
+        self._views["act"][k:] = actions[k:]
         for conn in self._conns:
             conn.send(("step", None))
+        obs_k, rew_k, _, trunc_k, info_k = self._local.step(actions[:k])
+        views = self._views
+        views["obs"][:k] = obs_k
+        views["rew"][:k] = rew_k
+        for j, key in enumerate(REWARD_TERMS):
+            views["terms"][j, :k] = info_k["reward_terms"][key]
         replies = [conn.recv() for conn in self._conns]
         n = self.num_envs
-        truncated = np.full(n, replies[0][0])
-        terms = self._views["terms"]
+        truncated = np.full(n, bool(trunc_k.all()))
+        terms = views["terms"]
         infos: dict[str, Any] = {
-            "reward_terms": {k: terms[j].copy() for j, k in enumerate(REWARD_TERMS)}
+            "reward_terms": {key: terms[j].copy() for j, key in enumerate(REWARD_TERMS)}
         }
-        if replies[0][1] is not None:
-            infos["final_obs"] = np.concatenate([r[1][0] for r in replies])
-            infos["final_info"] = {"kpis": [k for r in replies for k in r[1][1]]}
-            infos["world_seed"] = np.concatenate([r[1][2] for r in replies])
+        if "final_obs" in info_k:
+            finals = [(info_k["final_obs"], info_k["final_info"]["kpis"], info_k["world_seed"])]
+            finals += [r[1] for r in replies]
+            infos["final_obs"] = np.concatenate([f[0] for f in finals])
+            infos["final_info"] = {"kpis": [kp for f in finals for kp in f[1]]}
+            infos["world_seed"] = np.concatenate([f[2] for f in finals])
             infos["_final_obs"] = np.ones(n, dtype=bool)
-        obs = self._views["obs"].copy()
-        return obs, self._views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
+        return views["obs"].copy(), views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
 
     def close(self, **kwargs: Any) -> None:
         """Stop the workers and release the shared memory (idempotent)."""
