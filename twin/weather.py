@@ -446,9 +446,17 @@ def _day_of_year(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _solar_position(
     mid: np.ndarray, lat: float, lon: float, utc_offset_h: float, elevation_m: float
 ) -> pd.DataFrame:
-    """Sun position (pvlib's NREL SPA, NumPy version) at local-standard-time instants."""
+    """Sun position (pvlib's NREL SPA, NumPy version) at local-standard-time instants.
+
+    Pure geometry, the same for every seed: a vector env resetting 64 copies of one
+    scenario asks for it 64 times, so recent results are kept (read-only frames).
+    """
+    key = (mid.tobytes(), lat, lon, utc_offset_h, elevation_m)
+    cached = _SOLAR_CACHE.get(key)
+    if cached is not None:
+        return cached
     utc = mid - np.timedelta64(int(round(utc_offset_h * 3.6e6)), "ms")
-    return pvlib.solarposition.get_solarposition(
+    pos = pvlib.solarposition.get_solarposition(
         pd.DatetimeIndex(utc).tz_localize("UTC"),
         lat,
         lon,
@@ -456,6 +464,29 @@ def _solar_position(
         pressure=float(pvlib.atmosphere.alt2pres(elevation_m)),
         method="nrel_numpy",
     )
+    if len(_SOLAR_CACHE) >= _SOLAR_CACHE_SIZE:
+        _SOLAR_CACHE.pop(next(iter(_SOLAR_CACHE)))
+    _SOLAR_CACHE[key] = pos
+    return pos
+
+
+def _read_epw_cached(path: Path) -> EpwData:
+    """:func:`read_epw`, re-read only when the file changes (resets read it per copy)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_epw(path)  # let read_epw report the problem
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _EPW_CACHE:
+        _EPW_CACHE.clear()
+        _EPW_CACHE[key] = read_epw(path)
+    return _EPW_CACHE[key]
+
+
+_EPW_CACHE: dict[tuple[str, int, int], EpwData] = {}
+#: Solar positions by (instants, site); a handful of scenarios' worth.
+_SOLAR_CACHE: dict[tuple, pd.DataFrame] = {}
+_SOLAR_CACHE_SIZE = 4
 
 
 def _irradiance(
@@ -677,7 +708,7 @@ def build_weather(
     if isinstance(config, SyntheticWeather):
         return synthetic_weather(config, site, start, n_steps, dt_s, rng)
     if isinstance(config, EpwWeather):
-        return epw_weather(read_epw(config.path), start, n_steps, dt_s)
+        return epw_weather(_read_epw_cached(Path(config.path)), start, n_steps, dt_s)
     raise WeatherError(
         f"unknown weather config {type(config).__name__}; use SyntheticWeather or EpwWeather"
     )
