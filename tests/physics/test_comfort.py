@@ -23,6 +23,7 @@ from twin.physics.comfort import (
     pmv_ppd_numpy,
     pmv_ppd_parallel,
     pmv_ppd_warm,
+    pmv_ppd_warm_into,
     ppd_from_pmv,
 )
 
@@ -229,6 +230,24 @@ def test_batched_equals_scalar_bit_for_bit(n: int) -> None:
     np.testing.assert_array_equal(tcl_p, tcl_w)
 
 
+@pytest.mark.parametrize("n", [0, 1, 9, 203])
+def test_warm_into_fills_slices_of_caller_buffers_bit_for_bit(n: int) -> None:
+    # As an agent kernel uses it: inputs gathered into the first n columns of larger
+    # buffers, results written into rows of another; nothing beyond n is touched.
+    rng = np.random.default_rng(100 + n)
+    inputs = _random_inputs(rng, n)
+    guess = rng.uniform(0.0, 45.0, n)
+    guess[::4] = np.nan
+    lanes = np.full((8, n + 5), -1.0)
+    for row, values in enumerate((*inputs, guess)):
+        lanes[row, :n] = values
+    out = np.full((3, n + 5), -7.0)
+    pmv_ppd_warm_into(*(lanes[row, :n] for row in range(8)), out[0, :n], out[1, :n], out[2, :n])
+    for got, expected in zip(out[:, :n], pmv_ppd_warm(*inputs, guess), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert (out[:, n:] == -7.0).all()
+
+
 def test_batched_kernels_do_not_modify_inputs() -> None:
     inputs = _random_inputs(np.random.default_rng(3), 50)
     guess = np.full(50, 30.0)
@@ -236,6 +255,7 @@ def test_batched_kernels_do_not_modify_inputs() -> None:
     pmv_ppd(*inputs)
     pmv_ppd_warm(*inputs, guess)
     pmv_ppd_parallel(*inputs, guess)
+    pmv_ppd_warm_into(*inputs, guess, np.empty(50), np.empty(50), np.empty(50))
     pmv_ppd_numpy(*inputs)
     for before, after in zip(copies, (*inputs, guess), strict=True):
         np.testing.assert_array_equal(before, after)

@@ -18,7 +18,8 @@ heat balance), so the entry points cannot drift apart:
   small blocks of occupants in lock-step (a lane stops once converged), which lets
   independent iterations overlap and gives ~3x the throughput of a plain loop over
   :func:`pmv_point`, with bit-identical results. :func:`pmv_ppd_parallel` spreads the
-  blocks over threads.
+  blocks over threads, and :func:`pmv_ppd_warm_into` writes into caller-provided arrays
+  (for agent kernels that gather the occupants to score each step).
 * :func:`pmv_ppd_numpy` is an independent plain-NumPy version of the same algorithm
   (all points iterated together under a convergence mask), used as the reference in
   tests and benchmarks.
@@ -50,6 +51,7 @@ __all__ = [
     "pmv_ppd_numpy",
     "pmv_ppd_parallel",
     "pmv_ppd_warm",
+    "pmv_ppd_warm_into",
     "ppd_from_pmv",
 ]
 
@@ -457,6 +459,46 @@ def pmv_ppd_warm(
     tcl = np.empty(n)
     _pmv_span(ta, tr, vr, rh, met, clo, wme, tcl_guess, True, pmv, ppd, tcl, 0, n)
     return pmv, ppd, tcl
+
+
+@njit(cache=True)
+def pmv_ppd_warm_into(
+    ta: NDArray[np.float64],
+    tr: NDArray[np.float64],
+    vr: NDArray[np.float64],
+    rh: NDArray[np.float64],
+    met: NDArray[np.float64],
+    clo: NDArray[np.float64],
+    wme: NDArray[np.float64],
+    tcl_guess: NDArray[np.float64],
+    pmv: NDArray[np.float64],
+    ppd: NDArray[np.float64],
+    tcl: NDArray[np.float64],
+) -> None:
+    """:func:`pmv_ppd_warm` writing into caller-provided arrays.
+
+    For per-step kernels of occupant agents: gather the occupants to score this step
+    into (reused or per-step) buffers, evaluate them here in lock-step blocks, and
+    scatter the results back. Element ``i`` of the outputs equals
+    ``pmv_point_warm(ta[i], ..., tcl_guess[i])`` bit for bit. All arguments are 1-D
+    float64 arrays of the same length (slices of larger buffers are fine); shapes are
+    not checked. The outputs must not overlap the inputs.
+
+    Args:
+        ta: Air temperature, °C.
+        tr: Mean radiant temperature, °C.
+        vr: Relative air speed, m/s.
+        rh: Relative humidity, %.
+        met: Metabolic rate, met.
+        clo: Clothing insulation, clo.
+        wme: External work, met.
+        tcl_guess: Starting clothing surface temperature, °C (NaN: cold start).
+        pmv: Output, PMV (-).
+        ppd: Output, PPD (%).
+        tcl: Output, converged clothing surface temperature (°C). Non-converged
+            entries of all three outputs are NaN.
+    """
+    _pmv_span(ta, tr, vr, rh, met, clo, wme, tcl_guess, True, pmv, ppd, tcl, 0, ta.shape[0])
 
 
 @njit(cache=True, parallel=True)
