@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import simpy
 
@@ -65,7 +64,6 @@ from twin.world_kernels import (
     ACC_PRESENT_H,
     N_ACC,
     world_step,
-    world_step_parallel,
 )
 
 #: Forecast horizon kept beyond the run for weather forecasts in observations (h).
@@ -73,9 +71,6 @@ FORECAST_H = 6.0
 #: Feedback decays with this time constant (h).
 FEEDBACK_DECAY_H = 3.0
 NOISE_BLOCK = 256
-_NO_DISCLOSURE = np.zeros((0, 0), dtype=bool)
-#: Smallest batch stepped on several threads (below it a parallel region costs more).
-PARALLEL_MIN_ENVS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +134,6 @@ class World:
         )
         self._reset_parameters()
         self.seeds: list[int] = []
-        #: Spread the copies over Numba's threads (off where processes share the cores,
-        #: e.g. the sharded vector env, and for batches too small to pay for a thread).
-        self.parallel = n_envs >= PARALLEL_MIN_ENVS and numba.get_num_threads() > 1
 
     # ------------------------------------------------------------------ reset
     def reset(self, seeds: Sequence[int]) -> None:
@@ -216,6 +208,7 @@ class World:
         c = s.comfort
         self._band = np.array([c.lower_c, c.upper_c, c.unoccupied_lower_c, c.unoccupied_upper_c])
         self._noise = np.zeros((0, ne, self.n_rooms))
+        self._none_disclosed = np.zeros((ne, self.n_rooms), dtype=bool)
         # KPI accumulators per environment: rows of one array, named views below.
         self.acc = np.zeros((N_ACC, ne))
         self.acc_energy_light = self.acc[ACC_ENERGY_LIGHT_J]
@@ -305,8 +298,7 @@ class World:
         )
         self.step_price = float(self.price[t])
         # Lighting, gains, physics, guests and KPIs: one compiled pass over every copy.
-        kernel = world_step_parallel if self.parallel else world_step
-        kernel(
+        world_step(
             float(self.hours[t]), self.dt_h, self.substeps, self.setpoint, self.cool_setpoint,
             target, cct_cmd, self.outdoor_lux[t], self._light, self.building.equipment_w,
             self.room_zone, self.lobby_zones, self.other_zones, at_desk, self.coef,
@@ -315,7 +307,7 @@ class World:
             self.theta_m, self.energy_hvac, self.params, s.active, s.routine, s.prefs,
             s.party, self._noise[t % NOISE_BLOCK], s.state, s.sat, s.acc, s.tcl, s.feedback,
             s.ppd_now, bool(self.other_occupied[t]), self._band, self.step_price,
-            _NO_DISCLOSURE if disclosed is None else disclosed, self.air, self.op,
+            self._none_disclosed if disclosed is None else disclosed, self.air, self.op,
             self.q_hvac, self.p_hvac, self.lux, self.cct, self.p_light, self.zone_occupied,
             self.step_excess, self.step_zone_power, self.acc,
         )  # fmt: skip

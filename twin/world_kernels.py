@@ -11,10 +11,10 @@ and agent kernels on each environment's rows. The discrete events stay in SimPy.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from agents.kernels import ASLEEP, AWAKE, guest_step
-from twin.physics.kernels import lighting_step, thermal_zones_step
+from twin.physics.kernels import light_zone, zone_span
 
 #: Sensible heat per person (W) awake and asleep (ISO 7730 / ASHRAE activity tables).
 HEAT_AWAKE_W, HEAT_ASLEEP_W = 75.0, 60.0
@@ -29,7 +29,8 @@ ACC_PPD_H, ACC_PRESENT_H, ACC_DISCLOSED_H, ACC_IN_HOUSE_H = 4, 5, 6, 7
 N_ACC = 8
 
 
-def _world_step(
+@njit(cache=True)
+def world_step(
     hour: float,
     dt_h: float,
     substeps: int,
@@ -106,145 +107,115 @@ def _world_step(
         others_occupied: whether scheduled zones are in their occupied hours.
         comfort_band: occupied lower, upper, unoccupied lower, upper (deg C).
         price: electricity price of this step (per kWh).
-        disclosed: ``(ne, R)`` rooms whose guest's data the policy saw; ``(0, 0)`` for none.
+        disclosed: ``(ne, R)`` rooms whose guest's data the policy saw this step.
         air ... zone_power: ``(ne, nz)`` outputs: step means of air and operative
             temperature, HVAC thermal and electric power (W), illuminance, CCT,
             lighting power (W), occupancy, K outside the comfort band, electric W.
         acc: ``(N_ACC, ne)`` KPI accumulators (the ``ACC_*`` rows), added to.
     """
-    for e in prange(heat_sp.shape[0]):
-        _env_step(
-            e, hour, dt_h, substeps, heat_sp, cool_sp, target_lux, cct_cmd, outdoor_lux, light,
-            equipment_w, room_zone, lobby_zones, other_zones, at_desk, coef, inv_a_a, aperture,
-            q_heat_max, q_cool_max, t_out, facade_irr, inv_cop_heat, inv_cop_cool, dt_sub,
-            theta_m, energy_hvac, p, active, routine, prefs, party, noise, state, sat,
-            guest_acc, tcl, feedback, ppd_now, others_occupied, comfort_band, price, disclosed,
-            air, op, q_hvac, p_hvac, lux, cct, p_light, occupied, excess, zone_power, acc,
-        )  # fmt: skip
-
-
-#: One thread: for small batches and for processes that share the machine's cores.
-world_step = njit(cache=True)(_world_step)
-#: Environments spread over Numba's threads (copies never interact, so results are equal).
-world_step_parallel = njit(cache=True, parallel=True)(_world_step)
-
-
-@njit(cache=True)
-def _env_step(
-    e, hour, dt_h, substeps, heat_sp, cool_sp, target_lux, cct_cmd, outdoor_lux, light,
-    equipment_w, room_zone, lobby_zones, other_zones, at_desk, coef, inv_a_a, aperture,
-    q_heat_max, q_cool_max, t_out, facade_irr, inv_cop_heat, inv_cop_cool, dt_sub,
-    theta_m, energy_hvac, p, active, routine, prefs, party, noise, state, sat,
-    guest_acc, tcl, feedback, ppd_now, others_occupied, comfort_band, price, disclosed,
-    air, op, q_hvac, p_hvac, lux, cct, p_light, occupied, excess, zone_power, acc,
-):  # fmt: skip
-    """Environment ``e`` of :func:`world_step` (same arguments)."""
-    nz = heat_sp.shape[1]
+    ne, nz = heat_sp.shape
     n_rooms = room_zone.shape[0]
     n_lobby = lobby_zones.shape[0]
+    room_in = np.empty((4, ne, n_rooms))
     gains = np.empty(nz)
-    daylight = np.empty(nz)
-    dim = np.empty(nz)
     rec = np.empty((4, nz))
-    room_in = np.empty((4, 1, n_rooms))
     inv_k = 1.0 / substeps
-    for z in range(nz):
-        cool_sp[e, z] = max(cool_sp[e, z], heat_sp[e, z] + MIN_DEADBAND_K)
-        daylight[z] = outdoor_lux[e] * light[0, z]
-    lighting_step(
-        target_lux[e], cct_cmd[e], daylight, light[1], light[2], light[3], light[4],
-        light[5], dim, lux[e], p_light[e], cct[e],
-    )  # fmt: skip
-    # Internal gains from the guests' state of the previous step.
-    for z in range(nz):
-        gains[z] = equipment_w[z] + p_light[e, z]
-    for r in range(n_rooms):
-        st = state[e, r]
-        if st == AWAKE:
-            gains[room_zone[r]] += party[e, r] * HEAT_AWAKE_W + EQUIPMENT_AWAKE_W
-        elif st == ASLEEP:
-            gains[room_zone[r]] += party[e, r] * HEAT_ASLEEP_W
-    for i in range(n_lobby):
-        gains[lobby_zones[i]] += HEAT_AWAKE_W * at_desk[e] / n_lobby
-    # Zones with ideal HVAC; the step reports the mean over its substeps.
-    for z in range(nz):
-        air[e, z] = 0.0
-        op[e, z] = 0.0
-        q_hvac[e, z] = 0.0
-        p_hvac[e, z] = 0.0
-    for _ in range(substeps):
-        thermal_zones_step(
-            coef[e], inv_a_a[e], aperture[e], q_heat_max[e], q_cool_max[e], t_out[e],
-            facade_irr[e], inv_cop_heat[e], inv_cop_cool[e], gains, heat_sp[e], cool_sp[e],
-            dt_sub, theta_m[e], energy_hvac[e], rec[0], rec[1], rec[2], rec[3],
-        )  # fmt: skip
+    for e in range(ne):
+        # Lighting with daylight harvesting, then internal gains (guests' previous state).
         for z in range(nz):
-            air[e, z] += rec[0, z]
-            op[e, z] += rec[1, z]
-            q_hvac[e, z] += rec[2, z]
-            p_hvac[e, z] += rec[3, z]
-    for z in range(nz):
-        air[e, z] *= inv_k
-        op[e, z] *= inv_k
-        q_hvac[e, z] *= inv_k
-        p_hvac[e, z] *= inv_k
-    for r in range(n_rooms):
-        z = room_zone[r]
-        room_in[0, 0, r] = air[e, z]
-        room_in[1, 0, r] = op[e, z]
-        room_in[2, 0, r] = lux[e, z]
-        room_in[3, 0, r] = cct[e, z]
+            cool_sp[e, z] = max(cool_sp[e, z], heat_sp[e, z] + MIN_DEADBAND_K)
+            _, lux[e, z], p_light[e, z], cct[e, z] = light_zone(
+                target_lux[e, z], cct_cmd[e, z], outdoor_lux[e] * light[0, z], light[1, z],
+                light[2, z], light[3, z], light[4, z], light[5, z],
+            )  # fmt: skip
+            gains[z] = equipment_w[z] + p_light[e, z]
+        for r in range(n_rooms):
+            st = state[e, r]
+            if st == AWAKE:
+                gains[room_zone[r]] += party[e, r] * HEAT_AWAKE_W + EQUIPMENT_AWAKE_W
+            elif st == ASLEEP:
+                gains[room_zone[r]] += party[e, r] * HEAT_ASLEEP_W
+        for i in range(n_lobby):
+            gains[lobby_zones[i]] += HEAT_AWAKE_W * at_desk[e] / n_lobby
+        # Zones with ideal HVAC; the step reports the mean over its substeps.
+        air_e, op_e, q_e, p_e = air[e], op[e], q_hvac[e], p_hvac[e]
+        for k in range(substeps):
+            zone_span(
+                0, nz, coef[e], inv_a_a[e], aperture[e], q_heat_max[e], q_cool_max[e], t_out[e],
+                facade_irr[e], inv_cop_heat[e], inv_cop_cool[e], gains, heat_sp[e], cool_sp[e],
+                dt_sub, theta_m[e], energy_hvac[e], rec[0], rec[1], rec[2], rec[3], True,
+            )  # fmt: skip
+            for z in range(nz):
+                if k == 0:
+                    air_e[z], op_e[z], q_e[z], p_e[z] = rec[0, z], rec[1, z], rec[2, z], rec[3, z]
+                else:
+                    air_e[z] += rec[0, z]
+                    op_e[z] += rec[1, z]
+                    q_e[z] += rec[2, z]
+                    p_e[z] += rec[3, z]
+        if substeps > 1:
+            for z in range(nz):
+                air_e[z] *= inv_k
+                op_e[z] *= inv_k
+                q_e[z] *= inv_k
+                p_e[z] *= inv_k
+        for r in range(n_rooms):
+            z = room_zone[r]
+            room_in[0, e, r] = air_e[z]
+            room_in[1, e, r] = op_e[z]
+            room_in[2, e, r] = lux[e, z]
+            room_in[3, e, r] = cct[e, z]
 
     guest_step(
-        np.full(1, hour), dt_h, p, active[e : e + 1], routine[:, e : e + 1],
-        prefs[:, e : e + 1], room_in[0], room_in[1], room_in[2], room_in[3],
-        noise[e : e + 1], state[e : e + 1], sat[e : e + 1], guest_acc[:, e : e + 1],
-        tcl[e : e + 1], feedback[:, e : e + 1], ppd_now[e : e + 1],
+        np.full(ne, hour), dt_h, p, active, routine, prefs, room_in[0], room_in[1],
+        room_in[2], room_in[3], noise, state, sat, guest_acc, tcl, feedback, ppd_now,
     )  # fmt: skip
 
     # Occupancy, comfort band and the KPIs of the step.
     lo_occ, hi_occ = comfort_band[0], comfort_band[1]
     lo_free, hi_free = comfort_band[2], comfort_band[3]
-    for z in range(nz):
-        occupied[e, z] = False
-    for i in range(n_lobby):
-        occupied[e, lobby_zones[i]] = True
-    for i in range(other_zones.shape[0]):
-        occupied[e, other_zones[i]] = others_occupied
-    present_h = 0.0
-    ppd_h = 0.0
-    in_house_h = 0.0
-    disclosed_h = 0.0
-    have_disclosed = disclosed.shape[0] > 0
-    for r in range(n_rooms):
-        st = state[e, r]
-        here = st == AWAKE or st == ASLEEP
-        occupied[e, room_zone[r]] = here
-        if here:
-            present_h += dt_h
-            ppd_h += ppd_now[e, r] * dt_h
-        if active[e, r] == 1:
-            in_house_h += dt_h
-            if have_disclosed and disclosed[e, r]:
-                disclosed_h += dt_h
-    discomfort = 0.0
-    power = 0.0
-    light_w = 0.0
-    for z in range(nz):
-        lo = lo_occ if occupied[e, z] else lo_free
-        hi = hi_occ if occupied[e, z] else hi_free
-        to = op[e, z]
-        x = max(lo - to, 0.0) + max(to - hi, 0.0)
-        excess[e, z] = x
-        discomfort += x
-        zone_power[e, z] = p_hvac[e, z] + p_light[e, z]
-        power += zone_power[e, z]
-        light_w += p_light[e, z]
-    acc[ACC_DISCOMFORT_KH, e] += discomfort * dt_h / nz
-    acc[ACC_ENERGY_LIGHT_J, e] += light_w * dt_h * 3600.0
-    acc[ACC_COST, e] += power * price * dt_h / 1000.0
-    acc[ACC_PEAK_W, e] = max(acc[ACC_PEAK_W, e], power)
-    acc[ACC_PPD_H, e] += ppd_h
-    acc[ACC_PRESENT_H, e] += present_h
-    acc[ACC_IN_HOUSE_H, e] += in_house_h
-    acc[ACC_DISCLOSED_H, e] += disclosed_h
+    for e in range(ne):
+        occ = occupied[e]
+        for z in range(nz):
+            occ[z] = False
+        for i in range(n_lobby):
+            occ[lobby_zones[i]] = True
+        for i in range(other_zones.shape[0]):
+            occ[other_zones[i]] = others_occupied
+        present_h = 0.0
+        ppd_h = 0.0
+        in_house_h = 0.0
+        disclosed_h = 0.0
+        for r in range(n_rooms):
+            st = state[e, r]
+            here = st == AWAKE or st == ASLEEP
+            occ[room_zone[r]] = here
+            if here:
+                present_h += dt_h
+                ppd_h += ppd_now[e, r] * dt_h
+            if active[e, r] == 1:
+                in_house_h += dt_h
+                if disclosed[e, r]:
+                    disclosed_h += dt_h
+        discomfort = 0.0
+        power = 0.0
+        light_w = 0.0
+        for z in range(nz):
+            lo = lo_occ if occ[z] else lo_free
+            hi = hi_occ if occ[z] else hi_free
+            to = op[e, z]
+            x = max(lo - to, 0.0) + max(to - hi, 0.0)
+            excess[e, z] = x
+            discomfort += x
+            zp = p_hvac[e, z] + p_light[e, z]
+            zone_power[e, z] = zp
+            power += zp
+            light_w += p_light[e, z]
+        acc[ACC_DISCOMFORT_KH, e] += discomfort * dt_h / nz
+        acc[ACC_ENERGY_LIGHT_J, e] += light_w * dt_h * 3600.0
+        acc[ACC_COST, e] += power * price * dt_h / 1000.0
+        acc[ACC_PEAK_W, e] = max(acc[ACC_PEAK_W, e], power)
+        acc[ACC_PPD_H, e] += ppd_h
+        acc[ACC_PRESENT_H, e] += present_h
+        acc[ACC_IN_HOUSE_H, e] += in_house_h
+        acc[ACC_DISCLOSED_H, e] += disclosed_h

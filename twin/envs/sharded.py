@@ -100,7 +100,6 @@ class ShardedHotelVectorEnv(VectorEnv):
         shards = list(zip(bounds[:-1], bounds[1:], strict=True))
         self._local_hi = int(shards[0][1])
         self._local = HotelVectorEnv(self._local_hi, self.scenario, personal_data)
-        self._local.world.parallel = workers == 1  # else the cores are the shards'
         self._shards = shards[1:]
         probe = self._local.task
         self.single_observation_space = spaces.Box(probe.obs_low, probe.obs_high, dtype=np.float32)

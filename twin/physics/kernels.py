@@ -22,10 +22,11 @@ __all__ = [
     "BLOCK",
     "N_COEF",
     "heat_pump_inv_cop",
+    "light_zone",
     "lighting_step",
     "thermal_hvac_steps",
     "thermal_hvac_steps_serial",
-    "thermal_zones_step",
+    "zone_span",
 ]
 
 #: Zones per parallel work item: small enough that a block's parameters stay in L2.
@@ -112,12 +113,12 @@ def _thermal_hvac_steps(
             sh = sp_heat[e, t % ns]
             sc = sp_cool[e, t % ns]
             if record:
-                _zone_span(
+                zone_span(
                     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
                     rec_air[t, e], rec_op[t, e], rec_q[t, e], rec_p_el[t, e], True,
                 )  # fmt: skip
             else:
-                _zone_span(
+                zone_span(
                     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
                     tm_e, tm_e, tm_e, tm_e, False,
                 )  # fmt: skip
@@ -130,44 +131,8 @@ thermal_hvac_steps = njit(cache=True, parallel=True)(_thermal_hvac_steps)
 thermal_hvac_steps_serial = njit(cache=True)(_thermal_hvac_steps)
 
 
-@njit(cache=True)
-def thermal_zones_step(
-    coef: np.ndarray,
-    inv_a_a: np.ndarray,
-    aperture: np.ndarray,
-    q_heat_max: np.ndarray,
-    q_cool_max: np.ndarray,
-    t_out: float,
-    facade_irr: np.ndarray,
-    inv_cop_heat: float,
-    inv_cop_cool: float,
-    gains: np.ndarray,
-    sp_heat: np.ndarray,
-    sp_cool: np.ndarray,
-    dt: float,
-    theta_m: np.ndarray,
-    energy_el: np.ndarray,
-    rec_air: np.ndarray,
-    rec_op: np.ndarray,
-    rec_q: np.ndarray,
-    rec_p_el: np.ndarray,
-) -> None:
-    """One step of one environment's zones: :func:`thermal_hvac_steps` for ``nt = 1``.
-
-    For callers that advance environments one at a time inside their own kernel (the
-    World's fused step); arguments are that function's with the environment (and time)
-    axis taken out: ``coef`` ``(N_COEF, nz)``, ``aperture`` ``(4, nz)``, ``facade_irr``
-    ``(4,)``, everything per zone ``(nz,)``. Records are written, not accumulated.
-    """
-    _zone_span(
-        0, theta_m.shape[0], coef, inv_a_a, aperture, q_heat_max, q_cool_max, t_out,
-        facade_irr, inv_cop_heat, inv_cop_cool, gains, sp_heat, sp_cool, dt, theta_m,
-        energy_el, rec_air, rec_op, rec_q, rec_p_el, True,
-    )  # fmt: skip
-
-
 @njit(cache=True, inline="always")
-def _zone_span(
+def zone_span(
     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
     r_air, r_op, r_q, r_p, record,
 ):  # fmt: skip
@@ -228,6 +193,32 @@ def heat_pump_inv_cop(
         flat_c[i] = 1.0 / min(max(cop_c, cop_min), cop_max)
 
 
+@njit(cache=True, inline="always")
+def light_zone(
+    target: float,
+    cct_cmd: float,
+    daylight: float,
+    max_lux: float,
+    installed_w: float,
+    min_power_fraction: float,
+    cct_min: float,
+    cct_max: float,
+) -> tuple[float, float, float, float]:
+    """One zone of :func:`lighting_step`: ``(dim, lux, power_w, cct)``.
+
+    Branch-free so loops over zones vectorise. The seen CCT mixes in mired space:
+    ``1e6 / ((e_el 1e6 / c + day 1e6 / 6500) / total) = total c 6500 / (6500 e_el + c day)``.
+    """
+    d = min(max((target - daylight) / max_lux, 0.0), 1.0)
+    e_el = d * max_lux
+    c = min(max(cct_cmd, cct_min), cct_max)
+    total = e_el + daylight
+    on = installed_w * (min_power_fraction + (1.0 - min_power_fraction) * d)
+    den = DAYLIGHT_CCT_K * e_el + c * daylight
+    mixed = total * c * DAYLIGHT_CCT_K / (den if den > 0.0 else 1.0)
+    return d, total, on if d > 0.0 else 0.0, mixed if den > 0.0 else c
+
+
 @njit(cache=True)
 def lighting_step(
     target_lux: np.ndarray,
@@ -265,17 +256,7 @@ def lighting_step(
     lux_o = lux.ravel()
     pw_o = power_w.ravel()
     cct_o = cct.ravel()
-    # Branch-free, unsigned loop so LLVM vectorises it. The seen CCT mixes in mired space:
-    # 1e6 / ((e_el 1e6 / c + day 1e6 / 6500) / total) = total c 6500 / (6500 e_el + c day).
     for i in range(np.uint64(0), np.uint64(n)):
-        d = min(max((t_f[i] - d_f[i]) / mx[i], 0.0), 1.0)
-        e_el = d * mx[i]
-        c = min(max(c_f[i], cmin[i]), cmax[i])
-        total = e_el + d_f[i]
-        on = inst[i] * (fmin[i] + (1.0 - fmin[i]) * d)
-        den = DAYLIGHT_CCT_K * e_el + c * d_f[i]
-        mixed = total * c * DAYLIGHT_CCT_K / (den if den > 0.0 else 1.0)
-        dim_o[i] = d
-        lux_o[i] = total
-        pw_o[i] = on if d > 0.0 else 0.0
-        cct_o[i] = mixed if den > 0.0 else c
+        dim_o[i], lux_o[i], pw_o[i], cct_o[i] = light_zone(
+            t_f[i], c_f[i], d_f[i], mx[i], inst[i], fmin[i], cmin[i], cmax[i]
+        )
