@@ -1,96 +1,133 @@
 """Environment throughput: single env, native vector env (N = 64), SB3 DummyVecEnv of 64.
 
-All three step the shipped hotel (120 rooms, 5-minute steps) with the same pre-drawn
-random actions, after a warm-up; resets are timed separately. The DummyVecEnv is what
-SB3 users get without a native vector env: 64 Python env objects stepped in a loop.
+All step the shipped hotel (120 rooms, 5-minute steps) with the same pre-drawn random
+actions, after a warm-up. Two figures per env:
+
+* **steps/s**: steady stepping (a stretch of ``--steps`` vector steps that crosses
+  nights and days, so guests sleep, wake, check in and out);
+* **with resets**: the same rate amortised over whole episodes, i.e. one reset (new
+  weather, guests and event timelines for every copy) per ``n_steps`` steps, which is
+  what a training run pays.
+
+Envs: ``HotelEnv`` (one copy), ``HotelVectorEnv`` (64 copies in one World; copies are
+spread over Numba's threads), ``ShardedHotelVectorEnv`` (two shards: this process and
+one child, one core each) and SB3's ``DummyVecEnv`` over 64 ``HotelEnv``, which is
+what SB3 users get without a native vector env. The ratios are against that baseline,
+measured in the same run. The JSON's ``vector_env_steps_per_s`` is the native vector
+env that meets the brief's definition best on this machine: the faster of the two.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from benchmarks.common import machine, report
 from twin.envs.hotel import HotelEnv
+from twin.envs.sharded import ShardedHotelVectorEnv
 from twin.envs.vector import HotelVectorEnv
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
+WARMUP = 24
 
 
-def timed(fn, n: int) -> float:
+def timed(fn: Callable[[int], Any], n: int) -> float:
+    """Wall time of ``fn(0) ... fn(n - 1)`` (s)."""
     t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
+    for i in range(n):
+        fn(i)
     return time.perf_counter() - t0
+
+
+def measure_vector(env: Any, actions: np.ndarray, steps: int, n: int) -> tuple[float, float]:
+    """(env-steps/s over ``steps`` vector steps, seconds per reset of all copies)."""
+    env.reset(seed=0)
+    t0 = time.perf_counter()
+    env.reset(seed=1)  # warm: kernels compiled, caches filled
+    t_reset = time.perf_counter() - t0
+    for i in range(WARMUP):
+        env.step(actions[i % len(actions)])
+    t = timed(lambda i: env.step(actions[i % len(actions)]), steps)
+    return steps * n / t, t_reset
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks env")
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "hotel.toml"))
     parser.add_argument("--num-envs", type=int, default=64)
-    parser.add_argument("--vector-steps", type=int, default=600)
-    parser.add_argument("--single-steps", type=int, default=2000)
-    parser.add_argument("--dummy-steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=576, help="vector steps timed (2 days)")
+    parser.add_argument("--single-steps", type=int, default=2016)
+    parser.add_argument("--dummy-steps", type=int, default=96)
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario)
     n = args.num_envs
+    horizon = scenario.simulation.n_steps
     rng = np.random.default_rng(0)
 
     single = HotelEnv(scenario)
     act_dim = single.action_space.shape[0]
     actions = rng.uniform(-1, 1, (64, n, act_dim)).astype(np.float32)
     single.reset(seed=0)
-    for i in range(50):
+    t0 = time.perf_counter()
+    single.reset(seed=1)
+    single_reset = time.perf_counter() - t0
+    for i in range(WARMUP):
         single.step(actions[i % 64, 0])
-    t_single = timed(lambda: single.step(actions[0, 0]), args.single_steps)
+    t_single = timed(lambda i: single.step(actions[i % 64, 0]), args.single_steps)
     single_rate = args.single_steps / t_single
 
-    vec = HotelVectorEnv(n, scenario)
-    t0 = time.perf_counter()
-    vec.reset(seed=0)
-    t_vec_reset = time.perf_counter() - t0
-    for i in range(50):
-        vec.step(actions[i % 64])
-    counter = iter(range(10**9))
-    t_vec = timed(lambda: vec.step(actions[next(counter) % 64]), args.vector_steps)
-    vec_rate = args.vector_steps * n / t_vec
-
-    from twin.envs.sharded import ShardedHotelVectorEnv
-
+    vec_rate, vec_reset = measure_vector(HotelVectorEnv(n, scenario), actions, args.steps, n)
     with ShardedHotelVectorEnv(n, scenario, workers=2) as sharded:
-        sharded.reset(seed=0)
-        for i in range(50):
-            sharded.step(actions[i % 64])
-        counter = iter(range(10**9))
-        t_sh = timed(lambda: sharded.step(actions[next(counter) % 64]), args.vector_steps)
-    sharded_rate = args.vector_steps * n / t_sh
+        sh_rate, sh_reset = measure_vector(sharded, actions, args.steps, n)
 
     dummy = DummyVecEnv([lambda: HotelEnv(scenario) for _ in range(n)])
     dummy.seed(0)
     dummy.reset()
-    for i in range(5):
+    for i in range(4):
         dummy.step(actions[i % 64])
-    counter = iter(range(10**9))
-    t_dummy = timed(lambda: dummy.step(actions[next(counter) % 64]), args.dummy_steps)
+    t_dummy = timed(lambda i: dummy.step(actions[i % 64]), args.dummy_steps)
     dummy_rate = args.dummy_steps * n / t_dummy
+    dummy_reset = n * single_reset  # DummyVecEnv resets its envs one by one
 
+    def with_resets(rate: float, copies: int, reset_s: float) -> float:
+        return copies * horizon / (copies * horizon / rate + reset_s)
+
+    vec_ep = with_resets(vec_rate, n, vec_reset)
+    sh_ep = with_resets(sh_rate, n, sh_reset)
+    dummy_ep = with_resets(dummy_rate, n, dummy_reset)
+    single_ep = with_resets(single_rate, 1, single_reset)
+    best_rate, best_ep, best_name = max(
+        (vec_rate, vec_ep, "HotelVectorEnv"), (sh_rate, sh_ep, "ShardedHotelVectorEnv")
+    )
     figures = {
         "benchmark": "env",
         "scenario": scenario.name,
         "num_envs": n,
         "single_env_steps_per_s": round(single_rate),
-        "vector_env_steps_per_s": round(vec_rate),
+        "vector_env_steps_per_s": round(best_rate),
+        "vector_env": best_name,
         "dummy_vec_env_steps_per_s": round(dummy_rate),
-        "vector_vs_dummy_ratio": round(vec_rate / dummy_rate, 2),
-        "sharded_vector_env_steps_per_s": round(sharded_rate),
-        "sharded_vs_dummy_ratio": round(sharded_rate / dummy_rate, 2),
-        "vector_vs_single_ratio": round(vec_rate / single_rate, 2),
-        "vector_reset_s": round(t_vec_reset, 3),
+        "vector_vs_dummy_ratio": round(best_rate / dummy_rate, 2),
+        "in_process_vector_env_steps_per_s": round(vec_rate),
+        "sharded_vector_env_steps_per_s": round(sh_rate),
+        "in_process_vs_dummy_ratio": round(vec_rate / dummy_rate, 2),
+        "sharded_vs_dummy_ratio": round(sh_rate / dummy_rate, 2),
+        "vector_vs_single_ratio": round(best_rate / single_rate, 2),
+        "with_resets_vector_env_steps_per_s": round(best_ep),
+        "with_resets_dummy_vec_env_steps_per_s": round(dummy_ep),
+        "with_resets_single_env_steps_per_s": round(single_ep),
+        "with_resets_vector_vs_dummy_ratio": round(best_ep / dummy_ep, 2),
+        "vector_reset_s": round(vec_reset, 3),
+        "sharded_reset_s": round(sh_reset, 3),
+        "single_reset_s": round(single_reset, 4),
+        "episode_steps": horizon,
         "target_vector_env_steps_per_s": 100_000,
         **machine(),
     }
@@ -98,27 +135,35 @@ def main(argv: list[str]) -> int:
         (
             "scenario",
             scenario.name,
-            f"{scenario.n_zones} zones, {scenario.simulation.step_minutes}-min steps",
+            f"{scenario.n_zones} zones, {scenario.simulation.step_minutes}-min steps, "
+            f"{horizon} steps/episode",
         ),
-        ("single HotelEnv", f"{single_rate:,.0f} steps/s", f"{args.single_steps} steps"),
+        ("single HotelEnv", f"{single_rate:,.0f} steps/s", f"with resets {single_ep:,.0f}"),
         (
             f"HotelVectorEnv (N={n})",
             f"{vec_rate:,.0f} env-steps/s",
-            f"{args.vector_steps} vector steps",
+            f"with resets {vec_ep:,.0f}; reset {vec_reset:.2f} s",
+        ),
+        (
+            f"ShardedHotelVectorEnv (N={n}, 2 processes)",
+            f"{sh_rate:,.0f} env-steps/s",
+            f"with resets {sh_ep:,.0f}; reset {sh_reset:.2f} s",
         ),
         (
             f"SB3 DummyVecEnv ({n} HotelEnv)",
             f"{dummy_rate:,.0f} env-steps/s",
-            f"{args.dummy_steps} steps",
+            f"with resets {dummy_ep:,.0f}",
         ),
         (
-            f"ShardedHotelVectorEnv (N={n}, 2 workers)",
-            f"{sharded_rate:,.0f} env-steps/s",
-            "one shard of copies per core",
+            f"{best_name} / DummyVecEnv",
+            f"{best_rate / dummy_rate:.1f}x",
+            f"target >= 10x; with resets {best_ep / dummy_ep:.1f}x",
         ),
-        ("vector / DummyVecEnv", f"{vec_rate / dummy_rate:.1f}x", "target >= 10x"),
-        ("sharded / DummyVecEnv", f"{sharded_rate / dummy_rate:.1f}x", "target >= 10x"),
-        ("vector reset (all copies)", f"{t_vec_reset:.2f} s", "new weather, guests, events"),
+        (
+            f"{best_name} vs target",
+            f"{best_rate / 100_000:.2f}x",
+            "target 100,000 env-steps/s",
+        ),
     ]
     report("Environment throughput", rows, figures)
     return 0
