@@ -1,26 +1,41 @@
-"""The hotel as a Mesa model driven by SimPy processes.
+"""The hotel as a Mesa model driven by SimPy events.
 
 One :class:`HotelModel` is one hotel in one environment. It owns the guests (Mesa agents
 in a layout of rooms, lobby and the outside world) and runs the hotel's discrete events
-as SimPy processes on the World's clock:
+on the World's SimPy clock:
 
 * bookings: at every local midnight the day's arrivals are drawn (Poisson with the
-  weekday and hour-of-day profile) and given a free room; no room means turned away;
+  weekday and hour-of-day profile) and each is given a room drawn uniformly from the
+  rooms free at its arrival time; no room means turned away;
 * stays: arrival, queue at the front desk (a ``simpy.Resource`` with the desk staff),
   check-in service, waiting for a clean room, the stay, check-out at the desk;
 * housekeeping: cleaning a room after check-out within working hours (staff as a
   ``simpy.Resource``); a guest whose room is not clean yet waits.
 
+Each stage of a stay is a callback on a SimPy event (a :class:`Stay` moves on when its
+timeout or resource request fires) rather than a generator process, which would add a
+start and an end event per process and a generator resume per event. A stay costs
+about ten events: its arrival timeout and three request / service / release cycles
+(check-in, check-out, cleaning); guests leaving at the same time (the check-out hour)
+share one departure timeout. A guest's service times and review noise are drawn with
+its profile at booking.
+
 Guest state lives in the World's :class:`~agents.hotel.slots.GuestSlots` (row
 ``env_index``); this model writes a slot at check-in and reads it back at check-out,
-when the guest's review and return probability are drawn.
+when the guest's review and return probability are fixed (both slot writes are small
+Numba kernels, :mod:`agents.hotel.kernels`). Records are turned into dictionaries only
+when :attr:`HotelModel.records` is read. ``GuestSlots.at_desk[env_index]`` counts the
+parties at the front desk: one more when a party joins the desk's queue (arrival,
+departure), one fewer when its service there ends, so it always equals
+``len(desk.queue) + desk.count``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import mesa
@@ -28,17 +43,41 @@ import networkx as nx
 import numpy as np
 import simpy
 from mesa.discrete_space import Network
+from simpy.resources.resource import Request
 
 from agents.hotel.agents import Guest
-from agents.hotel.population import GuestProfile, sample_profiles, segment_shares
+from agents.hotel.kernels import (
+    COL_ARRIVAL_S,
+    COL_CHECKIN_S,
+    COL_CHECKOUT_S,
+    COL_CLEAN_S,
+    COL_DEPARTURE_S,
+    COL_EXPERIENCE,
+    COL_REVIEW_NOISE,
+    N_U,
+    N_Z,
+    STAY_COLUMNS,
+    book_day,
+    draw_guests,
+    write_check_in,
+    write_check_out,
+)
+from agents.hotel.population import (
+    COL_CONSENT,
+    COL_NIGHTS,
+    COL_PARTY,
+    COL_RETURN_BASE,
+    COL_SEGMENT,
+    SegmentTable,
+    inverse_cdf,
+    segment_shares,
+)
 from agents.hotel.slots import GuestSlots
-from agents.kernels import OUT, VACANT
+from agents.kernels import OUT
 from twin.scenario import Normal, Scenario
 
 #: Satisfaction a guest arrives with (a prior from the booking experience).
 INITIAL_SATISFACTION = 0.8
-
-Process = Generator[simpy.Event, Any, None]
 
 
 def review_score(mean_sat: float, noise: float) -> int:
@@ -49,6 +88,104 @@ def review_score(mean_sat: float, noise: float) -> int:
 def return_probability(mean_sat: float, base: float, slope: float) -> float:
     """Loyalty: the segment's base return rate, scaled down for dissatisfied guests."""
     return float(min(0.95, base * 2.0 / (1.0 + math.exp(-slope * (mean_sat - 0.75)))))
+
+
+class Stay:
+    """One guest party's way through the hotel, as callbacks on SimPy events.
+
+    Arrival -> desk queue -> check-in service -> (wait for a clean room) -> check-in ->
+    stay -> check-out -> desk queue -> check-out service -> cleaning within working
+    hours -> room ready. The guest's numbers are row ``i`` of ``guests``
+    (:data:`STAY_COLUMNS`).
+    """
+
+    __slots__ = ("model", "guests", "i", "room", "wait_min", "guest_id", "_req")
+    _req: Request  # the stage's desk or housekeeping request
+
+    def __init__(self, model: HotelModel, guests: np.ndarray, i: int, room: int) -> None:
+        self.model = model
+        self.guests = guests
+        self.i = i
+        self.room = room
+        self.wait_min: float | None = None  # desk wait; None for guests already in house
+        self.guest_id = -1
+
+    @property
+    def arrival_s(self) -> float:
+        """Arrival (s since the run started; at most 0 for guests already in house)."""
+        return self.guests.item(self.i, COL_ARRIVAL_S)
+
+    @property
+    def departure_s(self) -> float:
+        """Planned departure (s since the run started)."""
+        return self.guests.item(self.i, COL_DEPARTURE_S)
+
+    @property
+    def segment(self) -> int:
+        """Index of the guest's segment."""
+        return int(self.guests.item(self.i, COL_SEGMENT))
+
+    # ---------------------------------------------------------------- check-in
+    def arrive(self, _event: simpy.Event | None = None) -> None:
+        """At the hotel: join the front desk's queue."""
+        self._req = self.model.join_desk(self.start_checkin)
+
+    def start_checkin(self, _event: simpy.Event) -> None:
+        """A clerk is free: the check-in service starts."""
+        sim = self.model.sim
+        self.wait_min = (sim.now - self.arrival_s) / 60.0
+        sim.timeout(self.guests.item(self.i, COL_CHECKIN_S)).callbacks.append(self.end_checkin)
+
+    def end_checkin(self, _event: simpy.Event) -> None:
+        """Service done: into the room if it is ready, else wait for housekeeping."""
+        m = self.model
+        m.leave_desk(self._req)
+        if m.ready[self.room]:  # cleaned after its last guest left
+            m.check_in(self)
+        else:
+            m.waiting[self.room] = self
+
+    # ---------------------------------------------------------------- check-out
+    def depart(self, _event: simpy.Event | None = None) -> None:
+        """Leave the room at the planned departure and join the desk's queue."""
+        m = self.model
+        m.check_out(self)
+        self._req = m.join_desk(self.start_checkout)
+
+    def start_checkout(self, _event: simpy.Event) -> None:
+        """A clerk is free: the check-out service starts."""
+        delay = self.guests.item(self.i, COL_CHECKOUT_S)
+        self.model.sim.timeout(delay).callbacks.append(self.end_checkout)
+
+    def end_checkout(self, _event: simpy.Event) -> None:
+        """Checked out: the room goes to housekeeping (at the next shift if outside it)."""
+        m = self.model
+        m.leave_desk(self._req)
+        start_h, end_h = m.housekeeping_hours
+        hour = m.hour_of(m.sim.now)
+        if start_h <= hour < end_h:
+            self.request_cleaning()
+        else:
+            wait_h = (start_h - hour) % 24.0
+            m.sim.timeout(wait_h * 3600.0).callbacks.append(self.request_cleaning)
+
+    # ---------------------------------------------------------------- cleaning
+    def request_cleaning(self, _event: simpy.Event | None = None) -> None:
+        """Queue for a housekeeper."""
+        req = self.model.housekeepers.request()
+        req.callbacks.append(self.start_cleaning)
+        self._req = req
+
+    def start_cleaning(self, _event: simpy.Event) -> None:
+        """A housekeeper is free: cleaning starts."""
+        delay = self.guests.item(self.i, COL_CLEAN_S)
+        self.model.sim.timeout(delay).callbacks.append(self.end_cleaning)
+
+    def end_cleaning(self, _event: simpy.Event) -> None:
+        """The room is clean: a guest waiting for it checks in."""
+        m = self.model
+        m.housekeepers.release(self._req)
+        m.room_ready(self.room)
 
 
 class HotelModel(mesa.Model):
@@ -68,10 +205,10 @@ class HotelModel(mesa.Model):
         super().__init__(rng=agents_rng)
         assert scenario.hotel is not None
         self.scenario = scenario
-        self.hotel = scenario.hotel
+        self.hotel = hotel = scenario.hotel
         self.sim = sim
-        self.slots = slots
         self.env_index = env_index
+        self.slots = slots
         self.room_names = room_names
         self.n_rooms = len(room_names)
         self.events_rng = events_rng
@@ -86,30 +223,79 @@ class HotelModel(mesa.Model):
         graph.add_edges_from((r, self.lobby) for r in range(self.n_rooms))
         graph.add_edge(self.lobby, self.outside)
         self.space = Network(graph, random=self.random)
+        self._cells = [self.space[i] for i in range(self.n_rooms + 2)]
+        self._all_rooms = np.arange(self.n_rooms)
 
-        self.desk = simpy.Resource(sim, capacity=self.hotel.front_desk.staff)
-        self.housekeepers = simpy.Resource(sim, capacity=self.hotel.housekeeping.staff)
-        self.ready = np.ones(self.n_rooms, dtype=bool)
-        self._ready_events: dict[int, simpy.Event] = {}
+        self.desk = simpy.Resource(sim, capacity=hotel.front_desk.staff)
+        self.housekeepers = simpy.Resource(sim, capacity=hotel.housekeeping.staff)
+        self.ready = [True] * self.n_rooms  # room cleaned since its last guest
+        self.waiting: dict[int, Stay] = {}  # room -> checked-in guest waiting for it
         self.guests: dict[int, Guest] = {}
-        self.records: list[dict[str, Any]] = []
+        self.stays: dict[int, Stay] = {}  # room -> stay of its current guest
+        self._departures: dict[float, list[Stay]] = {}  # departure time -> guests due
+        self._records: list[dict[str, Any]] = []
+        self._checked_out: list[Stay] = []  # not yet turned into records
         self.checkin_waits_min: list[float] = []
         self.turned_away = 0
         self.arrivals = 0
         self._next_id = 0
-        self._normals = np.zeros(0)
-        self._normal_i = 0
+        self._day = 0
+
+        # Booking draws: inverse CDFs of the hour profile and segment mixes, and the
+        # segments' and services' distribution parameters as arrays.
+        arrivals = hotel.arrivals
+        self._hour_cdf = inverse_cdf(np.array(arrivals.hour_profile, dtype=np.float64))
+        self._segment_cdf = [inverse_cdf(segment_shares(hotel, w)) for w in (False, True)]
+        self._table = SegmentTable.of(hotel)
+        self._segment_names = [s.name for s in hotel.segments]
+        services: tuple[Normal, ...] = (
+            hotel.front_desk.checkin_min,
+            hotel.front_desk.checkout_min,
+            hotel.housekeeping.clean_min,
+        )
+        # Rows mean, sd, low, high; columns check-in, check-out, cleaning (min).
+        self._service = np.array(
+            [[getattr(d, f) for d in services] for f in ("mean", "sd", "low", "high")]
+        )
+        self._sd_scale = np.where(self._table.spread, preference_spread, 1.0)
+        self._review_sd = hotel.satisfaction.review_noise_sd
+        self._checkout_s = hotel.checkout_h * 3600.0
+        self.housekeeping_hours = (hotel.housekeeping.start_h, hotel.housekeeping.end_h)
+
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "in_house": lambda m: len(m.agents),
-                "mean_satisfaction": lambda m: (
-                    m.agents.agg("satisfaction", np.mean) if len(m.agents) else np.nan
-                ),
+                "mean_satisfaction": lambda m: m.mean_satisfaction(),
                 "queue": lambda m: len(m.desk.queue),
             }
         )
+        self._at_desk[env_index] = 0  # nobody at the desk yet
         self._initial_guests()
-        sim.process(self._bookings())
+        sim.timeout(0.0).callbacks.append(self._midnight)
+
+    # ------------------------------------------------------------------ slots
+    @property
+    def slots(self) -> GuestSlots:
+        """The World's guest slots (this model writes row ``env_index``)."""
+        return self._slots
+
+    @slots.setter
+    def slots(self, slots: GuestSlots) -> None:
+        self._slots = s = slots
+        e = self.env_index
+        # Row views (one room per element) for cheap scalar reads and writes.
+        self._active, self._state, self._sat = s.active[e], s.state[e], s.sat[e]
+        self._segment, self._consent, self._guest_id = s.segment[e], s.consent[e], s.guest_id[e]
+        self._departure_s = s.departure_s[e]
+        self._next_arrival_s, self._next_consent = s.next_arrival_s[e], s.next_consent[e]
+        self._next_prefs, self._acc, self._feedback = (
+            s.next_prefs[:, e],
+            s.acc[:, e],
+            s.feedback[:, e],
+        )
+        self._at_desk = s.at_desk
+        self._check_in_arrays = s.check_in_arrays()
+        self._check_out_arrays = s.check_out_arrays()
 
     # ------------------------------------------------------------------ calendar
     def hour_of(self, t: float) -> float:
@@ -124,211 +310,209 @@ class HotelModel(mesa.Model):
         """Weekday (0 = Monday) of day ``day``."""
         return (self.start.weekday() + day) % 7
 
-    # ------------------------------------------------------------------ processes
-    def _bookings(self) -> Process:
+    # ------------------------------------------------------------------ bookings
+    def _midnight(self, _event: simpy.Event) -> None:
+        """Daily: sync the agents' cells, collect data, book the day's arrivals."""
+        day = self._day
+        self.sync_cells(self._all_rooms)
+        self.datacollector.collect(self)
+        self._book_day(day)
+        self._day = day + 1
+        self.sim.timeout(self.day_start(day + 1) - self.sim.now).callbacks.append(self._midnight)
+
+    def _draw_guests(self, segments: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A guest table (:data:`STAY_COLUMNS`) of ``segments``, times not yet set.
+
+        ``u`` holds two uniforms per guest (party size, consent).
+        """
+        n = len(segments)
+        z = self.events_rng.standard_normal((n, N_Z))
+        guests = np.empty((n, len(STAY_COLUMNS)))
+        draw_guests(
+            self._table.params, self._sd_scale, self._service, self._review_sd, segments, z, u,
+            guests,
+        )  # fmt: skip
+        return guests
+
+    def _book_day(self, day: int) -> None:
+        """Draw the day's arrivals and book each into a room free when it arrives."""
         arrivals, rng = self.hotel.arrivals, self.events_rng
-        profile = np.array(arrivals.hour_profile)
-        profile = profile / profile.sum()
-        day = 0
-        while True:
-            day_start = self.day_start(day)
-            weekday = self.weekday(day)
-            self.sync_cells(np.arange(self.n_rooms))
-            self.datacollector.collect(self)
-            n = int(rng.poisson(arrivals.rate_per_day * arrivals.day_of_week[weekday]))
-            t_arrs = day_start + (rng.choice(24, size=n, p=profile) + rng.random(n)) * 3600.0
-            segs = rng.choice(
-                len(self.hotel.segments), size=n, p=segment_shares(self.hotel, weekday >= 4)
-            )
-            for t_arr, guest in zip(
-                np.sort(t_arrs),
-                sample_profiles(self.hotel, segs, rng, self.preference_spread),
-                strict=True,
-            ):
-                if t_arr < self.sim.now:
-                    continue  # the part of the first day before the run started
-                self.arrivals += 1
-                t_dep = self.day_start(day + guest.nights) + self.hotel.checkout_h * 3600.0
-                room = self._free_room(t_arr)
-                if room is None:
-                    self.turned_away += 1
-                    continue
-                self._book(room, guest, t_arr)
-                self.sim.process(self._stay(room, guest, t_arr, t_dep))
-            yield self.sim.timeout(self.day_start(day + 1) - self.sim.now)
-            day += 1
+        weekday = self.weekday(day)
+        n = int(rng.poisson(arrivals.rate_per_day * arrivals.day_of_week[weekday]))
+        if n == 0:
+            return
+        u, z = rng.random((n, N_U)), rng.standard_normal((n, N_Z))
+        guests = np.empty((n, len(STAY_COLUMNS)))
+        now = self.sim.now
+        rooms, n_arrived = book_day(
+            self.day_start(day), now, self._checkout_s, self._hour_cdf,
+            self._segment_cdf[weekday >= 4], self._table.params, self._sd_scale, self._service,
+            self._review_sd, u, z, self._active, self._departure_s, self._next_arrival_s,
+            self._next_consent, self._next_prefs, guests,
+        )  # fmt: skip
+        self.arrivals += n_arrived
+        self.turned_away += n_arrived - rooms.size
+        sim = self.sim
+        t_arr = guests[: rooms.size, COL_ARRIVAL_S].tolist()
+        for i, (room, t) in enumerate(zip(rooms.tolist(), t_arr, strict=True)):
+            sim.timeout(t - now).callbacks.append(Stay(self, guests, i, room).arrive)
 
-    def _draw(self, dist: Normal) -> float:
-        """A clipped-normal service time from a pre-drawn block of standard normals."""
-        if self._normal_i >= self._normals.size:
-            self._normals = self.events_rng.standard_normal(256)
-            self._normal_i = 0
-        z = self._normals[self._normal_i]
-        self._normal_i += 1
-        return min(max(dist.mean + dist.sd * z, dist.low), dist.high)
+    # ------------------------------------------------------------------ front desk
+    def join_desk(self, served: Callable[[simpy.Event], None]) -> Request:
+        """A guest party queues at the front desk; ``served`` is called when a clerk is free."""
+        req = self.desk.request()
+        req.callbacks.append(served)
+        self._at_desk[self.env_index] += 1
+        return req
 
-    def _free_room(self, t_arr: float) -> int | None:
-        s, e = self.slots, self.env_index
-        free = (s.next_arrival_s[e] == np.inf) & ((s.active[e] == 0) | (s.departure_s[e] <= t_arr))
-        candidates = np.flatnonzero(free)
-        if candidates.size == 0:
-            return None
-        return int(self.events_rng.choice(candidates))
+    def leave_desk(self, req: Request) -> None:
+        """A guest party's desk service has ended."""
+        self.desk.release(req)
+        self._at_desk[self.env_index] -= 1
 
-    def _book(self, room: int, guest: GuestProfile, t_arr: float) -> None:
-        s, e = self.slots, self.env_index
-        s.next_arrival_s[e, room] = t_arr
-        s.next_consent[e, room] = guest.consent
-        stated = (
-            (guest.prefs[0], guest.prefs[2], guest.prefs[3]) if guest.consent else (np.nan,) * 3
-        )
-        s.next_prefs[:, e, room] = stated
-
-    def _stay(self, room: int, guest: GuestProfile, t_arr: float, t_dep: float) -> Process:
-        yield self.sim.timeout(t_arr - self.sim.now)
-        queued = self.sim.now
-        with self.desk.request() as turn:
-            yield turn
-            wait_min = (self.sim.now - queued) / 60.0
-            yield self.sim.timeout(60.0 * self._draw(self.hotel.front_desk.checkin_min))
-        while not self.ready[room] or self.slots.active[self.env_index, room]:
-            yield self._ready_event(room)
-        self.checkin_waits_min.append(wait_min)
-        self._check_in(room, guest, t_arr, t_dep, wait_min)
-        yield from self._depart(room, guest, t_dep)
-
-    def _depart(self, room: int, guest: GuestProfile, t_dep: float) -> Process:
-        if t_dep > self.sim.now:
-            yield self.sim.timeout(t_dep - self.sim.now)
-        self._check_out(room, guest)
-        with self.desk.request() as turn:
-            yield turn
-            yield self.sim.timeout(60.0 * self._draw(self.hotel.front_desk.checkout_min))
-        self.sim.process(self._clean(room))
-
-    def _clean(self, room: int) -> Process:
-        hk = self.hotel.housekeeping
-        hour = self.hour_of(self.sim.now)
-        if not hk.start_h <= hour < hk.end_h:
-            wait_h = (hk.start_h - hour) % 24.0
-            yield self.sim.timeout(wait_h * 3600.0)
-        with self.housekeepers.request() as turn:
-            yield turn
-            yield self.sim.timeout(60.0 * self._draw(hk.clean_min))
+    def room_ready(self, room: int) -> None:
+        """Housekeeping has cleaned ``room``; a guest waiting for it checks in."""
         self.ready[room] = True
-        event = self._ready_events.pop(room, None)
-        if event is not None:
-            event.succeed()
+        stay = self.waiting.pop(room, None)
+        if stay is not None:
+            self.check_in(stay)
 
-    def _ready_event(self, room: int) -> simpy.Event:
-        if room not in self._ready_events:
-            self._ready_events[room] = self.sim.event()
-        return self._ready_events[room]
-
-    # ------------------------------------------------------------------ slots
+    # ------------------------------------------------------------------ guests
     def _initial_guests(self) -> None:
         """Guests already in the house when the run starts (``initial_occupancy``)."""
         rng = self.events_rng
         n = int(round(self.hotel.arrivals.initial_occupancy * self.n_rooms))
         rooms = rng.choice(self.n_rooms, size=n, replace=False)
-        segs = rng.choice(len(self.hotel.segments), size=n, p=segment_shares(self.hotel, False))
-        for room, guest in zip(
-            rooms, sample_profiles(self.hotel, segs, rng, self.preference_spread), strict=True
-        ):
-            left = int(rng.integers(1, guest.nights + 1))
-            t_dep = self.day_start(left) + self.hotel.checkout_h * 3600.0
-            t_arr = self.day_start(left - guest.nights) + self.hotel.checkin_h * 3600.0
-            self._check_in(int(room), guest, min(t_arr, 0.0), t_dep, None)
-            self.sim.process(self._depart(int(room), guest, t_dep))
+        u = rng.random((n, 3))  # segment, party size, consent
+        segments = np.searchsorted(self._segment_cdf[False], u[:, 0], side="right")
+        guests = self._draw_guests(segments, u[:, 1:])
+        nights = guests[:, COL_NIGHTS].astype(np.int64)
+        left = rng.integers(1, nights + 1)  # nights still to go
+        arrived = (left - nights) * 86400.0 - self._start_s + self.hotel.checkin_h * 3600.0
+        guests[:, COL_ARRIVAL_S] = np.minimum(arrived, 0.0)
+        guests[:, COL_DEPARTURE_S] = left * 86400.0 - self._start_s + self._checkout_s
+        for i, room in enumerate(rooms.tolist()):
+            self.check_in(Stay(self, guests, i, room))
 
-    def _check_in(
-        self, room: int, guest: GuestProfile, t_arr: float, t_dep: float, wait_min: float | None
-    ) -> None:
-        s, e = self.slots, self.env_index
-        s.active[e, room] = 1
-        s.routine[:, e, room] = guest.routine
-        s.prefs[:, e, room] = guest.prefs
-        s.party[e, room] = guest.party
-        s.segment[e, room] = guest.segment
-        s.consent[e, room] = guest.consent
-        s.state[e, room] = VACANT
-        s.sat[e, room] = INITIAL_SATISFACTION
-        s.acc[:, e, room] = 0.0
-        s.tcl[e, room] = np.nan
-        s.feedback[:, e, room] = 0.0
-        s.arrival_s[e, room] = t_arr
-        s.departure_s[e, room] = t_dep
-        s.next_arrival_s[e, room] = np.inf
-        s.next_consent[e, room] = 0
-        s.next_prefs[:, e, room] = np.nan
-        gid = self._next_id
-        self._next_id += 1
-        s.guest_id[e, room] = gid
-        agent = Guest(self, room, gid, self.hotel.segments[guest.segment].name)
-        agent.cell = self.space[room]
-        agent.checkin_wait_min = wait_min
-        agent.profile = guest
+    def check_in(self, stay: Stay) -> None:
+        """Write the guest's slot, add its Mesa agent and schedule its departure."""
+        room, departure_s = stay.room, stay.departure_s
+        gid = stay.guest_id = self._next_id
+        self._next_id = gid + 1
+        write_check_in(
+            self.env_index, room, stay.guests, stay.i, stay.arrival_s, departure_s, gid,
+            INITIAL_SATISFACTION, *self._check_in_arrays,
+        )  # fmt: skip
+        agent = Guest(self, room, gid, self._segment_names[stay.segment])
+        agent.cell = self._cells[room]
+        agent.checkin_wait_min = stay.wait_min
         self.guests[room] = agent
+        self.stays[room] = stay
         self.ready[room] = False
+        if stay.wait_min is not None:
+            self.checkin_waits_min.append(stay.wait_min)
+        if departure_s > self.sim.now:
+            self._schedule_departure(stay, departure_s)
+        else:
+            stay.depart()
 
-    def _check_out(self, room: int, guest: GuestProfile) -> None:
-        self.records.append(self.guest_record(room, checked_out=True))
-        s, e = self.slots, self.env_index
-        s.active[e, room] = 0
-        s.state[e, room] = VACANT
-        s.guest_id[e, room] = -1
-        s.segment[e, room] = -1
-        s.consent[e, room] = 0
-        s.feedback[:, e, room] = 0.0  # a departed guest's complaints are not the room's
-        agent = self.guests.pop(room)
-        agent.remove()
+    def _schedule_departure(self, stay: Stay, departure_s: float) -> None:
+        """Guests leave at the check-out hour: one event per departure time, not per guest.
 
-    def guest_record(self, room: int, checked_out: bool) -> dict[str, Any]:
-        """The guest's pseudonymous record; review and return only when checked out."""
-        s, e = self.slots, self.env_index
-        agent = self.guests[room]
-        sat_h, house_h, ppd_h, present_h = s.acc[:, e, room]
-        mean_sat = sat_h / house_h if house_h > 0 else float(s.sat[e, room])
-        sat_cfg = self.hotel.satisfaction
-        guest = agent.profile
+        They depart in the order they checked in, as they would with one event each.
+        """
+        due = self._departures.get(departure_s)
+        if due is None:
+            due = self._departures[departure_s] = []
+            timeout = self.sim.timeout(departure_s - self.sim.now)
+            timeout.callbacks.append(partial(self._depart, departure_s))
+        due.append(stay)
+
+    def _depart(self, departure_s: float, _event: simpy.Event) -> None:
+        for stay in self._departures.pop(departure_s):
+            stay.depart()
+
+    def check_out(self, stay: Stay) -> None:
+        """Keep the guest's experience, free its slot and remove its Mesa agent."""
+        room = stay.room
+        write_check_out(
+            self.env_index, room, stay.guests, stay.i, COL_EXPERIENCE, *self._check_out_arrays
+        )
+        self._checked_out.append(stay)
+        del self.stays[room]
+        self.guests.pop(room).remove()
+
+    # ------------------------------------------------------------------ records
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Records of the checked-out guests, in check-out order (see :meth:`record`)."""
+        if self._checked_out:
+            self._records.extend(self.record(stay, True) for stay in self._checked_out)
+            self._checked_out.clear()
+        return self._records
+
+    def record(self, stay: Stay, checked_out: bool) -> dict[str, Any]:
+        """A guest's pseudonymous record; review and return only when checked out.
+
+        A checked-out guest is described by what :meth:`check_out` kept, a guest still
+        in the house by its slot's current state.
+        """
+        row = stay.guests[stay.i].tolist()
+        if checked_out:
+            sat_h, house_h, ppd_h, present_h, sat = row[COL_EXPERIENCE : COL_EXPERIENCE + 5]
+        else:
+            sat_h, house_h, ppd_h, present_h = self._acc[:, stay.room].tolist()
+            sat = float(self._sat[stay.room])
+        mean_sat = sat_h / house_h if house_h > 0 else sat
         record: dict[str, Any] = {
-            "guest": f"G{e:02d}-{agent.guest_id:05d}",
-            "segment": agent.segment,
-            "party": guest.party,
-            "consent": guest.consent,
-            "room": self.room_names[room],
-            "arrival_h": round(float(s.arrival_s[e, room]) / 3600.0, 4),
-            "departure_h": round(float(s.departure_s[e, room]) / 3600.0, 4),
+            "guest": f"G{self.env_index:02d}-{stay.guest_id:05d}",
+            "segment": self._segment_names[int(row[COL_SEGMENT])],
+            "party": int(row[COL_PARTY]),
+            "consent": bool(row[COL_CONSENT]),
+            "room": self.room_names[stay.room],
+            "arrival_h": round(row[COL_ARRIVAL_S] / 3600.0, 4),
+            "departure_h": round(row[COL_DEPARTURE_S] / 3600.0, 4),
             "checked_out": checked_out,
-            "checkin_wait_min": agent.checkin_wait_min,
-            "mean_satisfaction": float(mean_sat),
-            "final_satisfaction": float(s.sat[e, room]),
-            "mean_ppd": float(ppd_h / present_h) if present_h > 0 else np.nan,
-            "present_h": float(present_h),
-            "pref_temp_c": guest.prefs[0],
-            "pref_lux": guest.prefs[2],
-            "pref_cct_k": guest.prefs[3],
+            "checkin_wait_min": stay.wait_min,
+            "mean_satisfaction": mean_sat,
+            "final_satisfaction": sat,
+            "mean_ppd": ppd_h / present_h if present_h > 0 else np.nan,
+            "present_h": present_h,
+            "pref_temp_c": row[0],
+            "pref_lux": row[2],
+            "pref_cct_k": row[3],
             "review": None,
             "return_probability": None,
         }
         if checked_out:
-            noise = float(self.events_rng.normal(0.0, sat_cfg.review_noise_sd))
-            record["review"] = review_score(mean_sat, noise)
+            record["review"] = review_score(mean_sat, row[COL_REVIEW_NOISE])
             record["return_probability"] = return_probability(
-                mean_sat, guest.return_base, sat_cfg.return_slope
+                mean_sat, row[COL_RETURN_BASE], self.hotel.satisfaction.return_slope
             )
         return record
 
+    def guest_record(self, room: int) -> dict[str, Any]:
+        """The record of the guest now in ``room`` (no review yet)."""
+        return self.record(self.stays[room], False)
+
     def in_house_records(self) -> list[dict[str, Any]]:
         """Records of the guests still in the house (no review yet)."""
-        return [self.guest_record(room, checked_out=False) for room in sorted(self.guests)]
+        return [self.guest_record(room) for room in sorted(self.guests)]
+
+    def mean_satisfaction(self) -> float:
+        """Mean current satisfaction of the guests in the house (NaN when empty)."""
+        in_house = self._active == 1
+        return float(self._sat[in_house].mean()) if in_house.any() else np.nan
 
     def sync_cells(self, changed: np.ndarray) -> None:
         """Move the agents whose routine state changed to their room or the outside."""
-        state = self.slots.state[self.env_index]
-        for room in changed:
-            agent = self.guests.get(int(room))
-            if agent is not None:
-                target = self.outside if state[room] == OUT else int(room)
-                if agent.cell is not self.space[target]:
-                    agent.cell = self.space[target]
+        guests = self.guests
+        if not guests:
+            return
+        if len(changed) < self.n_rooms:
+            guests = {r: guests[r] for r in np.asarray(changed).tolist() if r in guests}
+        state, cells, outside = self._state.tolist(), self._cells, self.outside
+        for room, agent in guests.items():
+            cell = cells[outside if state[room] == OUT else room]
+            if agent.cell is not cell:
+                agent.cell = cell

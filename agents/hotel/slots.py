@@ -3,6 +3,9 @@
 The World allocates one :class:`GuestSlots` for all its environments; each
 :class:`agents.hotel.model.HotelModel` writes its own row ``e`` at check-in and check-out,
 and the Numba kernel (:func:`agents.kernels.guest_step`) updates every row each step.
+``at_desk[e]`` counts the guest parties at environment ``e``'s front desk (queueing or
+being served); the model changes it when a party joins the desk and when its service
+ends, so it always equals ``len(desk.queue) + desk.count``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class GuestSlots:
     next_consent: np.ndarray  # int8, next booked guest consented
     next_prefs: np.ndarray  # (3, ne, R) next guest's stated temp / lux / CCT (NaN unless consented)
     guest_id: np.ndarray  # int64 pseudonymous id of the current guest, -1 when vacant
+    at_desk: np.ndarray  # (ne,) int64 guest parties queueing or served at the front desk
 
     @classmethod
     def allocate(cls, ne: int, n_rooms: int) -> GuestSlots:
@@ -58,7 +62,24 @@ class GuestSlots:
             next_consent=np.zeros(shape, np.int8),
             next_prefs=np.full((3, *shape), np.nan),
             guest_id=np.full(shape, -1, np.int64),
+            at_desk=np.zeros(ne, np.int64),
         )
+
+    def check_in_arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays :func:`agents.hotel.kernels.write_check_in` writes, in its order."""
+        return (
+            self.active, self.routine, self.prefs, self.party, self.segment, self.consent,
+            self.state, self.sat, self.acc, self.tcl, self.feedback, self.arrival_s,
+            self.departure_s, self.next_arrival_s, self.next_consent, self.next_prefs,
+            self.guest_id,
+        )  # fmt: skip
+
+    def check_out_arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays :func:`agents.hotel.kernels.write_check_out` writes, in its order."""
+        return (
+            self.active, self.segment, self.consent, self.state, self.sat, self.acc,
+            self.feedback, self.guest_id,
+        )  # fmt: skip
 
     def copy(self) -> GuestSlots:
         """Deep copy (for snapshots in tests)."""
