@@ -1,10 +1,11 @@
 """The World: SimPy events, Mesa guests and Numba physics on one clock.
 
 A :class:`World` simulates ``n_envs`` independent copies of a hotel scenario in lock
-step. Each copy has its own SimPy ``Environment`` (the master clock and discrete events:
-arrivals, front desk, housekeeping) and its own Mesa :class:`~agents.hotel.model.HotelModel`
-(guests and layout); the physics and the guests' per-step update run as one Numba call
-each over all copies, so a batch of environments costs little more than one.
+step. The copies share one SimPy ``Environment`` (the master clock; each copy has its
+own discrete events: arrivals, front desk, housekeeping) and each has its own Mesa
+:class:`~agents.hotel.model.HotelModel` (guests and layout); the physics and the
+guests' per-step update run as one Numba call over all copies
+(:func:`twin.world_kernels.world_step`), so a batch costs little more than one copy.
 
 A control step of ``dt`` seconds:
 
@@ -12,7 +13,7 @@ A control step of ``dt`` seconds:
 2. computes lighting (daylight harvesting) and internal gains from the guests' states;
 3. advances the 5R1C zones with ideal capacity-limited HVAC (``hvac.substeps`` steps);
 4. updates every guest (routine, clothing, PPD, satisfaction, feedback) from the room;
-5. runs each SimPy clock to ``now + dt``: check-ins and check-outs happen at their times.
+5. runs the SimPy clock to ``now + dt``: check-ins and check-outs happen at their times.
 
 Randomness: one root seed per copy is split into physics (weather), events (SimPy) and
 agents (Mesa) streams (:func:`twin.seeding.spawn_streams`); copy ``i`` of a World seeded
@@ -148,7 +149,10 @@ class World:
         self.variants: list[dict[str, float]] = []
         self.slots = GuestSlots.allocate(ne, self.n_rooms)
         self._reset_parameters()
-        self.sims: list[simpy.Environment] = []
+        # One SimPy clock for every copy: copies never share a resource, and each copy's
+        # events keep their relative order (time, priority, then scheduling order), so
+        # copy i runs exactly as it would alone while all events go through one loop.
+        self.sim = simpy.Environment()
         self.hotels: list[HotelModel] = []
         weathers: list[Weather] = []
         self._rngs = []
@@ -161,12 +165,10 @@ class World:
             weathers.append(
                 build_weather(s.weather, s.site, sim_cfg.start, n_weather, self.dt, rngs["physics"])
             )
-            sim = simpy.Environment()
-            self.sims.append(sim)
             self.hotels.append(
                 HotelModel(
                     s,
-                    sim,
+                    self.sim,
                     self.slots,
                     e,
                     self.room_names,
@@ -219,7 +221,6 @@ class World:
         self.acc_present_h = self.acc[ACC_PRESENT_H]
         self.acc_disclosed_h = self.acc[ACC_DISCLOSED_H]
         self.acc_in_house_h = self.acc[ACC_IN_HOUSE_H]
-        self._next_event = np.array([sim.peek() for sim in self.sims])
         self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
         self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
         self._sensor_noise = np.zeros((0, ne, nz))
@@ -293,15 +294,12 @@ class World:
             self._noise = np.stack(
                 [r["agents"].random((NOISE_BLOCK, self.n_rooms)) for r in self._rngs], axis=1
             )
-        at_desk = np.fromiter(
-            (len(h.desk.queue) + h.desk.count for h in self.hotels), np.float64, ne
-        )
         self.step_price = float(self.price[t])
         # Lighting, gains, physics, guests and KPIs: one compiled pass over every copy.
         world_step(
             float(self.hours[t]), self.dt_h, self.substeps, self.setpoint, self.cool_setpoint,
             target, cct_cmd, self.outdoor_lux[t], self._light, self.building.equipment_w,
-            self.room_zone, self.lobby_zones, self.other_zones, at_desk, self.coef,
+            self.room_zone, self.lobby_zones, self.other_zones, s.at_desk, self.coef,
             self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, self.t_out[t],
             self.facade_irr[t], self.inv_cop_h[t], self.inv_cop_c[t], self.building.dt,
             self.theta_m, self.energy_hvac, self.params, s.active, s.routine, s.prefs,
@@ -315,16 +313,13 @@ class World:
             self._air_hist[1:] = self._air_hist[:-1]
         self._air_hist[0] = self.air
 
-        # Discrete events up to the end of the step, only where one is due. Stepping the
-        # SimPy environment directly avoids run(until=...)'s per-call machinery; a clock
-        # with nothing due simply waits (its next event already lies beyond the step).
+        # Discrete events up to the end of the step. Stepping the SimPy environment
+        # directly avoids run(until=...)'s per-call machinery.
         self.t += 1
         until = self.t * self.dt
-        for e in np.flatnonzero(self._next_event < until):
-            sim = self.sims[e]
-            while sim.peek() < until:
-                sim.step()
-            self._next_event[e] = sim.peek()
+        sim = self.sim
+        while sim.peek() < until:
+            sim.step()
 
     def sync_agents(self) -> None:
         """Move every Mesa guest to the cell its current state puts it in.
