@@ -4,8 +4,11 @@
 physics and guest kernels; at 64 environments of 122 zones that glue cost more than the
 kernels themselves (each expression is a few microseconds of dispatch over a small
 array). Here the whole step (lighting, internal gains, the 5R1C zones with HVAC, the
-guests' update and the KPI accumulators) is one compiled pass that calls the physics
-and agent kernels on each environment's rows. The discrete events stay in SimPy.
+guests' update and the KPI accumulators) is one compiled pass: the per-zone physics
+(:func:`~twin.physics.kernels.light_zone`, :func:`~twin.physics.kernels.zone_span`) is
+inlined per copy, because a call between compiled functions with some twenty array
+arguments costs about as much as a copy's lighting; the guests' kernel runs once over
+all copies. The discrete events stay in SimPy.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ __all__ = [
     "light_zone",
     "lighting_step",
     "thermal_hvac_steps",
-    "thermal_hvac_steps_serial",
     "zone_span",
 ]
 
@@ -126,9 +125,6 @@ def _thermal_hvac_steps(
 
 #: Parallel over zone blocks: for long horizons or many zones (the benchmark, big batches).
 thermal_hvac_steps = njit(cache=True, parallel=True)(_thermal_hvac_steps)
-#: The same kernel on one thread: for one step of a few thousand zones, where starting a
-#: parallel region costs more than the work (and much more when the other core is busy).
-thermal_hvac_steps_serial = njit(cache=True)(_thermal_hvac_steps)
 
 
 @njit(cache=True, inline="always")
