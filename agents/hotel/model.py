@@ -7,18 +7,21 @@ on the World's SimPy clock:
 * bookings: at every local midnight the day's arrivals are drawn (Poisson with the
   weekday and hour-of-day profile) and each is given a room drawn uniformly from the
   rooms free at its arrival time; no room means turned away;
-* stays: arrival, queue at the front desk (a ``simpy.Resource`` with the desk staff),
-  check-in service, waiting for a clean room, the stay, check-out at the desk;
-* housekeeping: cleaning a room after check-out within working hours (staff as a
-  ``simpy.Resource``); a guest whose room is not clean yet waits.
+* stays: arrival, queue at the front desk (the desk staff as
+  :class:`~agents.hotel.servers.Servers`), check-in service, waiting for a clean room,
+  the stay, check-out at the desk;
+* housekeeping: cleaning a room after check-out within working hours (staff as
+  :class:`~agents.hotel.servers.Servers`); a guest whose room is not clean yet waits.
 
 Each stage of a stay is a callback on a SimPy event (a :class:`Stay` moves on when its
-timeout or resource request fires) rather than a generator process, which would add a
+timeout fires or a server takes it) rather than a generator process, which would add a
 start and an end event per process and a generator resume per event. A stay costs
-about ten events: its arrival timeout and three request / service / release cycles
-(check-in, check-out, cleaning); guests leaving at the same time (the check-out hour)
-share one departure timeout. A guest's service times and review noise are drawn with
-its profile at booking.
+four or five events: its arrival, the ends of its check-in, check-out and cleaning
+services, and a wait for the housekeeping shift when it checks out outside it; guests
+leaving at the same time (the check-out hour) share one departure timeout. Staff are
+pools of servers with a FIFO queue (``simpy.Resource``'s discipline without its request
+and release events, which were six of a stay's ten). A guest's service times and
+review noise are drawn with its profile at booking.
 
 Guest state lives in the World's :class:`~agents.hotel.slots.GuestSlots` (row
 ``env_index``); this model writes a slot at check-in and reads it back at check-out,
@@ -43,7 +46,6 @@ import networkx as nx
 import numpy as np
 import simpy
 from mesa.discrete_space import Network
-from simpy.resources.resource import Request
 
 from agents.hotel.agents import Guest
 from agents.hotel.kernels import (
@@ -72,6 +74,7 @@ from agents.hotel.population import (
     inverse_cdf,
     segment_shares,
 )
+from agents.hotel.servers import Servers
 from agents.hotel.slots import GuestSlots
 from agents.kernels import OUT
 from twin.scenario import Normal, Scenario
@@ -99,8 +102,7 @@ class Stay:
     (:data:`STAY_COLUMNS`).
     """
 
-    __slots__ = ("model", "guests", "i", "room", "wait_min", "guest_id", "_req")
-    _req: Request  # the stage's desk or housekeeping request
+    __slots__ = ("model", "guests", "i", "room", "wait_min", "guest_id")
 
     def __init__(self, model: HotelModel, guests: np.ndarray, i: int, room: int) -> None:
         self.model = model
@@ -128,9 +130,9 @@ class Stay:
     # ---------------------------------------------------------------- check-in
     def arrive(self, _event: simpy.Event | None = None) -> None:
         """At the hotel: join the front desk's queue."""
-        self._req = self.model.join_desk(self.start_checkin)
+        self.model.join_desk(self.start_checkin)
 
-    def start_checkin(self, _event: simpy.Event) -> None:
+    def start_checkin(self) -> None:
         """A clerk is free: the check-in service starts."""
         sim = self.model.sim
         self.wait_min = (sim.now - self.arrival_s) / 60.0
@@ -139,7 +141,7 @@ class Stay:
     def end_checkin(self, _event: simpy.Event) -> None:
         """Service done: into the room if it is ready, else wait for housekeeping."""
         m = self.model
-        m.leave_desk(self._req)
+        m.leave_desk()
         if m.ready[self.room]:  # cleaned after its last guest left
             m.check_in(self)
         else:
@@ -150,9 +152,9 @@ class Stay:
         """Leave the room at the planned departure and join the desk's queue."""
         m = self.model
         m.check_out(self)
-        self._req = m.join_desk(self.start_checkout)
+        m.join_desk(self.start_checkout)
 
-    def start_checkout(self, _event: simpy.Event) -> None:
+    def start_checkout(self) -> None:
         """A clerk is free: the check-out service starts."""
         delay = self.guests.item(self.i, COL_CHECKOUT_S)
         self.model.sim.timeout(delay).callbacks.append(self.end_checkout)
@@ -160,7 +162,7 @@ class Stay:
     def end_checkout(self, _event: simpy.Event) -> None:
         """Checked out: the room goes to housekeeping (at the next shift if outside it)."""
         m = self.model
-        m.leave_desk(self._req)
+        m.leave_desk()
         start_h, end_h = m.housekeeping_hours
         hour = m.hour_of(m.sim.now)
         if start_h <= hour < end_h:
@@ -172,11 +174,9 @@ class Stay:
     # ---------------------------------------------------------------- cleaning
     def request_cleaning(self, _event: simpy.Event | None = None) -> None:
         """Queue for a housekeeper."""
-        req = self.model.housekeepers.request()
-        req.callbacks.append(self.start_cleaning)
-        self._req = req
+        self.model.housekeepers.request(self.start_cleaning)
 
-    def start_cleaning(self, _event: simpy.Event) -> None:
+    def start_cleaning(self) -> None:
         """A housekeeper is free: cleaning starts."""
         delay = self.guests.item(self.i, COL_CLEAN_S)
         self.model.sim.timeout(delay).callbacks.append(self.end_cleaning)
@@ -184,7 +184,7 @@ class Stay:
     def end_cleaning(self, _event: simpy.Event) -> None:
         """The room is clean: a guest waiting for it checks in."""
         m = self.model
-        m.housekeepers.release(self._req)
+        m.housekeepers.release()
         m.room_ready(self.room)
 
 
@@ -226,8 +226,8 @@ class HotelModel(mesa.Model):
         self._cells = [self.space[i] for i in range(self.n_rooms + 2)]
         self._all_rooms = np.arange(self.n_rooms)
 
-        self.desk = simpy.Resource(sim, capacity=hotel.front_desk.staff)
-        self.housekeepers = simpy.Resource(sim, capacity=hotel.housekeeping.staff)
+        self.desk = Servers(hotel.front_desk.staff)
+        self.housekeepers = Servers(hotel.housekeeping.staff)
         self.ready = [True] * self.n_rooms  # room cleaned since its last guest
         self.waiting: dict[int, Stay] = {}  # room -> checked-in guest waiting for it
         self.guests: dict[int, Guest] = {}
@@ -358,17 +358,15 @@ class HotelModel(mesa.Model):
             sim.timeout(t - now).callbacks.append(Stay(self, guests, i, room).arrive)
 
     # ------------------------------------------------------------------ front desk
-    def join_desk(self, served: Callable[[simpy.Event], None]) -> Request:
-        """A guest party queues at the front desk; ``served`` is called when a clerk is free."""
-        req = self.desk.request()
-        req.callbacks.append(served)
+    def join_desk(self, served: Callable[[], None]) -> None:
+        """A guest party queues at the front desk; ``served()`` runs when a clerk is free."""
         self._at_desk[self.env_index] += 1
-        return req
+        self.desk.request(served)
 
-    def leave_desk(self, req: Request) -> None:
+    def leave_desk(self) -> None:
         """A guest party's desk service has ended."""
-        self.desk.release(req)
         self._at_desk[self.env_index] -= 1
+        self.desk.release()
 
     def room_ready(self, room: int) -> None:
         """Housekeeping has cleaned ``room``; a guest waiting for it checks in."""
