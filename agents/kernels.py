@@ -11,8 +11,8 @@ the desk) at a rate that grows with discomfort; the feedback decays over a few h
 Mesa keeps the structure (agents, layout, data collection); this kernel is the hot loop.
 It gathers the present guests and evaluates their PMV in the lock-step blocks of
 :func:`twin.physics.comfort.pmv_ppd_warm_into`, which overlaps the guests' serial
-clothing-temperature iterations (about twice as fast as one guest at a time when warm
-starts need 4-5 iterations) and gives each guest bit for bit what
+clothing-temperature iterations (warm-started Newton steps, usually two per guest) and
+gives each guest bit for bit what
 :func:`~twin.physics.comfort.pmv_point_warm` would.
 :meth:`agents.hotel.agents.Guest.step` is the same update for one agent in plain
 Python, used to check this kernel and to measure what it buys.

@@ -16,7 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.physics.comfort import (
+    TCL_TOLERANCE,
+    _newton,
     _pmv_core,
+    _setup,
     pmv_point,
     pmv_point_warm,
     pmv_ppd,
@@ -323,6 +326,33 @@ def test_warm_start_tracks_a_time_series_with_far_fewer_iterations() -> None:
             iterations_warm += _pmv_core(*args, previous[i])[3]
     # Observed: ~10 iterations per cold start, ~2 per warm start.
     assert iterations_warm < 0.4 * iterations_cold
+
+
+def test_warm_start_newton_steps_converge_quadratically() -> None:
+    """A wrong slope in the Newton step would still converge, but only linearly."""
+    rng = np.random.default_rng(13)
+    inputs = _random_inputs(rng, 300)
+    guess = rng.uniform(-5.0, 5.0, 300)  # K off the converged clothing temperature
+    checked = 0
+    for i in range(300):
+        args = tuple(float(a[i]) for a in inputs)
+        _, _, tcl, _ = _pmv_core(*args, math.nan)
+        _, _, _, _, hcf, taa, _, p2, p3, p4, p5, _ = _setup(*args)
+        x = (tcl + guess[i] + 273.0) / 100.0
+        steps = []
+        for _ in range(4):
+            x_new, _ = _newton(x, hcf, taa, p2, p3, p4, p5)
+            steps.append(abs(x_new - x))
+            x = x_new
+        # Each step's size bounds the previous step's error; quadratic convergence
+        # squares it (up to a constant) until rounding takes over.
+        for a, b in zip(steps, steps[1:]):
+            if a > 1e-6:
+                assert b <= 50.0 * a * a + 1e-13, (i, steps)
+                checked += 1
+        # Converged to the root the damped iteration approaches, within its tolerance.
+        assert abs(100.0 * x - 273.0 - tcl) <= 100.0 * TCL_TOLERANCE
+    assert checked > 300
 
 
 # ---------------------------------------------------------------- PPD and properties

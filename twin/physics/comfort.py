@@ -5,15 +5,17 @@ simulation step, so PMV is evaluated millions of times per episode: once per occ
 per step, each with its own metabolic rate and clothing. These kernels follow the
 BASIC program of ISO 7730:2005 Annex D line by line (same constants, same damped
 fixed-point iteration for the clothing surface temperature, same tolerance and iteration
-cap) and run it over 1-D float64 struct-of-arrays.
+cap) and run it over 1-D float64 struct-of-arrays. Warm starts solve the same heat
+balance for the clothing temperature by Newton's method instead (see
+:func:`pmv_point_warm`).
 
 Everything is built from three small Numba helpers (set-up, one iteration step,
 heat balance), so the entry points cannot drift apart:
 
 * :func:`pmv_point` and :func:`pmv_point_warm` evaluate one occupant. The warm variant
-  starts the clothing-temperature iteration from a caller-supplied guess (typically the
-  previous step's result), which needs far fewer iterations when conditions change
-  slowly.
+  starts from a caller-supplied clothing temperature (typically the previous step's
+  result) and takes Newton steps on the heat balance: two steps where the damped
+  iteration from the same guess takes four to five (and a cold start about ten).
 * :func:`pmv_ppd` and :func:`pmv_ppd_warm` evaluate arrays of occupants. They iterate
   small blocks of occupants in lock-step (a lane stops once converged), which lets
   independent iterations overlap and gives ~3x the throughput of a plain loop over
@@ -134,6 +136,36 @@ def _step(
 
 
 @njit(cache=True)
+def _newton(
+    x: float, hcf: float, taa: float, p2: float, p3: float, p4: float, p5: float
+) -> tuple[float, float]:
+    """One Newton step on Annex D's clothing heat balance for ``x = (tcl + 273) / 100``.
+
+    The damped iteration's fixed point is the root of
+    ``F(x) = x (100 + P3 hc) - P5 - P4 hc + P2 x^4`` with
+    ``hc = max(HCF, 2.38 |100 x - TAA|^0.25)``. Its slope is
+    ``100 + P3 hc + 4 P2 x^3``, plus ``P3 hc / 4`` where natural convection governs (the
+    derivative of ``(P3 x - P4) hc``, since ``P3 x - P4 = P1 (100 x - TAA)``); ``F`` is
+    increasing, so Newton converges from any nearby start.
+
+    Returns:
+        ``(xn, hc)``: the new iterate and the convective coefficient (W/m²K) at ``x``.
+        Converged when ``|xn - x| <= EPS``, the damped iteration's criterion.
+    """
+    hcn = 2.38 * math.sqrt(math.sqrt(abs(100.0 * x - taa)))
+    if hcf > hcn:  # the same choice as _step's
+        hc = hcf
+        slope = 0.0
+    else:
+        hc = hcn
+        slope = 0.25 * p3 * hcn
+    x2 = x * x
+    f = x * (100.0 + p3 * hc) - p5 - p4 * hc + p2 * x2 * x2
+    df = 100.0 + p3 * hc + slope + 4.0 * p2 * x2 * x
+    return x - f / df, hc
+
+
+@njit(cache=True)
 def _finish(
     ta: float, pa: float, m: float, mw: float, fcl: float, tra4: float, xn: float, hc: float
 ) -> tuple[float, float, float]:
@@ -176,8 +208,9 @@ def _pmv_core(
         met: Metabolic rate, met.
         clo: Clothing insulation, clo.
         wme: External work, met.
-        tcl_guess: Starting clothing surface temperature, °C. NaN selects the
-            standard's cold start (``XN = TCLA/100, XF = TCLA/50``), i.e. Annex D as
+        tcl_guess: Starting clothing surface temperature, °C, for Newton steps
+            (:func:`_newton`). NaN selects the standard's cold start
+            (``XN = TCLA/100, XF = TCLA/50``) and damped iteration, i.e. Annex D as
             printed.
 
     Returns:
@@ -186,17 +219,22 @@ def _pmv_core(
         converged after :data:`TCL_MAX_ITERATIONS`, the three floats are NaN.
     """
     pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla = _setup(ta, tr, vr, rh, met, clo, wme)
-    if math.isnan(tcl_guess):
-        xn = tcla / 100.0
-        xf = tcla / 50.0
-    else:
-        # Warm start: the first damped step stays at the guess (XF = XN). The loop body
-        # always runs at least once, so a stale guess is never accepted unchecked.
+    newton = not math.isnan(tcl_guess)
+    if newton:
+        # The loop body always runs at least once, so a stale guess is never accepted
+        # unchecked.
         xn = (tcl_guess + 273.0) / 100.0
         xf = xn
+    else:
+        xn = tcla / 100.0
+        xf = tcla / 50.0
     n = 0
     while n < TCL_MAX_ITERATIONS:
-        xf, xn, hc = _step(xf, xn, hcf, taa, p2, p3, p4, p5)
+        if newton:
+            xf = xn
+            xn, hc = _newton(xf, hcf, taa, p2, p3, p4, p5)
+        else:
+            xf, xn, hc = _step(xf, xn, hcf, taa, p2, p3, p4, p5)
         n += 1
         if abs(xn - xf) <= TCL_TOLERANCE:
             pmv, ppd, tcl = _finish(ta, pa, m, mw, fcl, tra4, xn, hc)
@@ -251,11 +289,12 @@ def pmv_point_warm(
 ) -> tuple[float, float, float]:
     """PMV and PPD of one occupant, starting the iteration from a clothing temperature.
 
-    Same equations, tolerance and iteration cap as :func:`pmv_point`; only the starting
-    point of the clothing-surface-temperature iteration differs, so results agree with
-    the cold start to within the standard's tolerance (about 0.01 PMV at most), not bit
-    for bit. Feeding back the returned ``tcl`` at the next time step typically cuts
-    the iterations several-fold.
+    Same heat balance, tolerance and iteration cap as :func:`pmv_point`, but the
+    clothing surface temperature is found by Newton steps from the guess rather than
+    by the standard's damped iteration from its cold start, so results agree with
+    :func:`pmv_point` to within the standard's tolerance (a few thousandths of PMV),
+    not bit for bit. Feeding back the returned ``tcl`` at the next time step, two
+    Newton steps usually suffice, against about ten damped ones from cold.
 
     Args:
         ta: Air temperature, °C.
@@ -314,8 +353,9 @@ def _pmv_span(
     get the cold start.
     """
     # Rows: 0 pa, 1 m, 2 mw, 3 fcl, 4 hcf, 5 taa, 6 tra4, 7-10 p2..p5, 11 xn, 12 xf,
-    # 13 hc, 14 lane still iterating (1.0) or done (0.0).
-    lane = np.empty((15, _BLOCK))
+    # 13 hc, 14 lane still iterating (1.0) or done (0.0), 15 Newton (1.0, warm start)
+    # or damped (0.0, cold start) steps.
+    lane = np.empty((16, _BLOCK))
     for s in range(start, stop, _BLOCK):
         count = min(_BLOCK, stop - s)
         for k in range(_BLOCK):
@@ -338,24 +378,27 @@ def _pmv_span(
             if math.isnan(guess):
                 lane[11, k] = tcla / 100.0
                 lane[12, k] = tcla / 50.0
+                lane[15, k] = 0.0
             else:
                 lane[11, k] = (guess + 273.0) / 100.0
                 lane[12, k] = lane[11, k]
+                lane[15, k] = 1.0
             lane[13, k] = hcf
             lane[14, k] = 1.0
         for _ in range(TCL_MAX_ITERATIONS):
             n_active = 0.0
             for k in range(_BLOCK):
-                xf, xn, hc = _step(
-                    lane[12, k],
-                    lane[11, k],
-                    lane[4, k],
-                    lane[5, k],
-                    lane[7, k],
-                    lane[8, k],
-                    lane[9, k],
-                    lane[10, k],
-                )
+                if lane[15, k] > 0.0:
+                    xf = lane[11, k]
+                    xn, hc = _newton(
+                        xf, lane[4, k], lane[5, k], lane[7, k], lane[8, k], lane[9, k],
+                        lane[10, k],
+                    )  # fmt: skip
+                else:
+                    xf, xn, hc = _step(
+                        lane[12, k], lane[11, k], lane[4, k], lane[5, k], lane[7, k],
+                        lane[8, k], lane[9, k], lane[10, k],
+                    )  # fmt: skip
                 if lane[14, k] > 0.0:
                     lane[11, k] = xn
                     lane[12, k] = xf
