@@ -7,6 +7,7 @@ Everything here must also pass with NUMBA_DISABLE_JIT=1, so sizes stay moderate.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numba
@@ -346,7 +347,7 @@ def test_warm_start_newton_steps_converge_quadratically() -> None:
             x = x_new
         # Each step's size bounds the previous step's error; quadratic convergence
         # squares it (up to a constant) until rounding takes over.
-        for a, b in zip(steps, steps[1:]):
+        for a, b in itertools.pairwise(steps):
             if a > 1e-6:
                 assert b <= 50.0 * a * a + 1e-13, (i, steps)
                 checked += 1

@@ -5,10 +5,10 @@ The copies are cut into ``workers`` contiguous shards, each a
 and guests within the shard). The calling process steps the first shard itself while
 child processes step the others, so ``workers = 2`` keeps both cores of a 2-core
 machine busy with no idle parent. Actions, observations and rewards of the child shards
-travel through shared memory; only a one-byte command per step goes through each pipe, and one byte back.
-A process waiting for the other polls its pipe for up to :data:`SPIN_S` before it
-blocks: on a virtual machine a blocked process's idle vCPU is halted, and waking it
-again cost about 150 µs per step, more than the step's own coordination work.
+travel through shared memory; a step sends one byte down each pipe and gets one byte
+back. A process waiting for the other polls its pipe for up to :data:`SPIN_S` before
+it blocks: on a virtual machine a blocked process's idle vCPU is halted, and waking it
+again cost about 110 µs per step, more than the step's own coordination work.
 The hotels' discrete events are Python and bound to one core per process, so this is
 how a batch uses the second core. Copy ``i`` seeded ``s_i`` follows exactly the
 trajectory of a single env seeded ``s_i``.
