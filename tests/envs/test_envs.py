@@ -92,6 +92,30 @@ def test_vector_env_equals_single_envs_with_the_same_seeds_through_autoreset():
             np.testing.assert_array_equal(obs, vobs[i], err_msg=f"env {i}, step {t}")
 
 
+def test_vector_env_writing_into_a_buffer_gives_the_same_trajectory():
+    seeds = [3, 4]
+    plain, buffered = HotelVectorEnv(2, SMALL), HotelVectorEnv(2, SMALL)
+    buffer = np.full((2, buffered.task.obs_size), np.nan, np.float32)
+    buffered.write_observations_to(buffer)
+    a, _ = plain.reset(seed=seeds)
+    b, _ = buffered.reset(seed=seeds)
+    assert b is buffer
+    np.testing.assert_array_equal(a, buffer)
+    rng = np.random.default_rng(2)
+    for _ in range(plain.world.n_steps + 3):  # through the autoreset
+        act = rng.uniform(-1, 1, (2, plain.single_action_space.shape[0])).astype(np.float32)
+        a, ra, _, _, ia = plain.step(act)
+        b, rb, _, _, ib = buffered.step(act)
+        assert b is buffer
+        np.testing.assert_array_equal(a, buffer)
+        np.testing.assert_array_equal(ra, rb)
+        if "final_obs" in ia:  # the last observation survives the reset that follows it
+            assert not np.shares_memory(ib["final_obs"], buffer)
+            np.testing.assert_array_equal(ia["final_obs"], ib["final_obs"])
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        buffered.write_observations_to(np.zeros((2, 3), np.float32))
+
+
 def test_make_vec_uses_the_native_vector_env():
     envs = gym.make_vec(
         "twin/Hotel-v0", num_envs=3, vectorization_mode="vector_entry_point", scenario=SMALL

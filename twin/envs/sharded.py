@@ -72,12 +72,12 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
     venv = HotelVectorEnv(hi - lo, Scenario.from_json(scenario_json), personal_data)
     views = {k: _attach(*v) for k, v in buffers.items()}
     obs, act, rew, terms = (views[k][1] for k in ("obs", "act", "rew", "terms"))
+    venv.write_observations_to(obs[lo:hi])
     try:
         while True:
             msg = _receive(conn)
             if msg == _STEP:
-                o, r, _, truncated, infos = venv.step(act[lo:hi])
-                obs[lo:hi] = o
+                _, r, _, truncated, infos = venv.step(act[lo:hi])
                 rew[lo:hi] = r
                 for j, key in enumerate(REWARD_TERMS):
                     terms[j, lo:hi] = infos["reward_terms"][key]
@@ -89,8 +89,7 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
                 continue
             cmd, arg = pickle.loads(msg)
             if cmd == "reset":
-                o, info = venv.reset(seed=arg)
-                obs[lo:hi] = o
+                _, info = venv.reset(seed=arg)
                 conn.send(info["world_seed"])
             elif cmd == "close":
                 break
@@ -153,6 +152,7 @@ class ShardedHotelVectorEnv(VectorEnv):
             self._shm[key] = shm
             self._views[key] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
             buffers[key] = (shm.name, shape, np.dtype(dtype).str)
+        self._local.write_observations_to(self._views["obs"][: self._local_hi])
         ctx = mp.get_context("spawn")
         self._conns = []
         self._procs = []
@@ -182,8 +182,7 @@ class ShardedHotelVectorEnv(VectorEnv):
         for conn, (lo, hi) in zip(self._conns, self._shards, strict=True):
             conn.send(("reset", None if seeds is None else seeds[lo:hi]))
         k = self._local_hi
-        obs, info = self._local.reset(seed=None if seeds is None else seeds[:k])
-        self._views["obs"][:k] = obs
+        _, info = self._local.reset(seed=None if seeds is None else seeds[:k])
         world_seeds = np.concatenate([info["world_seed"], *(conn.recv() for conn in self._conns)])
         return self._views["obs"].copy(), {"world_seed": world_seeds}
 
@@ -195,9 +194,8 @@ class ShardedHotelVectorEnv(VectorEnv):
         self._views["act"][k:] = actions[k:]
         for conn in self._conns:
             conn.send_bytes(_STEP)
-        obs_k, rew_k, _, trunc_k, info_k = self._local.step(actions[:k])
+        _, rew_k, _, trunc_k, info_k = self._local.step(actions[:k])
         views = self._views
-        views["obs"][:k] = obs_k
         views["rew"][:k] = rew_k
         for j, key in enumerate(REWARD_TERMS):
             views["terms"][j, :k] = info_k["reward_terms"][key]

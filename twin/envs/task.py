@@ -114,14 +114,16 @@ class HotelTask:
         flat = np.concatenate([z.reshape(ne, -1), obs["global"]], axis=1).astype(np.float32)
         return np.clip(flat, self.obs_low, self.obs_high)
 
-    def observe(self) -> tuple[np.ndarray, np.ndarray]:
+    def observe(self, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The World's flat observation ``(n_envs, obs_size)`` and the disclosed rooms.
 
         One Numba pass (:func:`twin.envs.kernels.encode_observation`), equal to
-        ``encode(world.observe(personal_data))``.
+        ``encode(world.observe(personal_data))``. Written into ``out`` (C-contiguous
+        float32 of that shape, e.g. shared memory) when given, else a new array.
         """
         w, s = self.world, self.world.slots
-        out = np.empty((w.n_envs, self.obs_size), np.float32)
+        if out is None:
+            out = np.empty((w.n_envs, self.obs_size), np.float32)
         known = np.zeros((w.n_envs, w.n_rooms), np.bool_)
         encode_observation(
             out, known, w._sensed_temperature(), w.zone_occupied,

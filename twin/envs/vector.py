@@ -59,12 +59,29 @@ class HotelVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._np_randoms = [seeding.np_random(None)[0] for _ in range(num_envs)]
         self._obs: np.ndarray | None = None
+        #: Where observations are written (see :meth:`write_observations_to`).
+        self._obs_buffer: np.ndarray | None = None
+
+    def write_observations_to(self, buffer: np.ndarray | None) -> None:
+        """Encode observations straight into ``buffer`` ``(num_envs, obs_size)`` float32.
+
+        For :class:`~twin.envs.sharded.ShardedHotelVectorEnv`, whose shards write into
+        shared memory: the arrays ``reset`` and ``step`` return are then ``buffer``
+        itself, overwritten by the next call (``final_obs`` is still a copy). ``None``
+        goes back to a new array per call.
+        """
+        shape = (self.num_envs, self.task.obs_size)
+        if buffer is not None and (
+            buffer.shape != shape or buffer.dtype != np.float32 or not buffer.flags.c_contiguous
+        ):
+            raise ValueError(f"observation buffer must be C-contiguous float32 {shape}")
+        self._obs_buffer = buffer
 
     def _start_episodes(self) -> tuple[np.ndarray, dict[str, Any]]:
         seeds = [int(r.integers(0, 2**31 - 1)) for r in self._np_randoms]
         self.world.reset(seeds)
         self.task.reset_reward()
-        self._obs, self._known = self.task.observe()
+        self._obs, self._known = self.task.observe(self._obs_buffer)
         return self._obs, {"world_seed": np.array(seeds)}
 
     def reset(
@@ -87,7 +104,7 @@ class HotelVectorEnv(VectorEnv):
         act = self.task.decode(actions)
         self.world.step(act, disclosed=self._known)
         reward, terms = self.task.reward(act)
-        obs, self._known = self.task.observe()
+        obs, self._known = self.task.observe(self._obs_buffer)
         self._obs = obs
         n = self.num_envs
         terminated = np.zeros(n, dtype=bool)
@@ -95,7 +112,7 @@ class HotelVectorEnv(VectorEnv):
         infos: dict[str, Any] = {"reward_terms": terms}
         if self.world.done:
             final_info = {"kpis": [self.world.kpis(e) for e in range(n)]}
-            final_obs = obs
+            final_obs = obs if self._obs_buffer is None else obs.copy()
             obs, reset_info = self._start_episodes()
             infos.update(reset_info)
             infos["final_obs"] = final_obs
