@@ -9,9 +9,9 @@ actions, after a warm-up. Two figures per env:
   weather, guests and event timelines for every copy) per ``n_steps`` steps, which is
   what a training run pays.
 
-Envs: ``HotelEnv`` (one copy), ``HotelVectorEnv`` (64 copies in one World; copies are
-spread over Numba's threads), ``ShardedHotelVectorEnv`` (two shards: this process and
-one child, one core each) and SB3's ``DummyVecEnv`` over 64 ``HotelEnv``, which is
+Envs: ``HotelEnv`` (one copy), ``HotelVectorEnv`` (64 copies in one World, one
+process), ``ShardedHotelVectorEnv`` (two shards of 32: this process and one child, one
+core each) and SB3's ``DummyVecEnv`` over 64 ``HotelEnv``, which is
 what SB3 users get without a native vector env. The ratios are against that baseline,
 measured in the same run. The JSON's ``vector_env_steps_per_s`` is the native vector
 env that meets the brief's definition best on this machine: the faster of the two.

@@ -199,7 +199,11 @@ class ShardedHotelVectorEnv(VectorEnv):
         views["rew"][:k] = rew_k
         for j, key in enumerate(REWARD_TERMS):
             views["terms"][j, :k] = info_k["reward_terms"][key]
+        # Copy out this shard's observations while the other shards may still be busy.
+        obs = np.empty_like(views["obs"])
+        obs[:k] = views["obs"][:k]
         replies = [self._reply(conn) for conn in self._conns]
+        obs[k:] = views["obs"][k:]
         n = self.num_envs
         truncated = np.full(n, bool(trunc_k.all()))
         terms = views["terms"]
@@ -213,7 +217,7 @@ class ShardedHotelVectorEnv(VectorEnv):
             infos["final_info"] = {"kpis": [kp for f in finals for kp in f[1]]}
             infos["world_seed"] = np.concatenate([f[2] for f in finals])
             infos["_final_obs"] = np.ones(n, dtype=bool)
-        return views["obs"].copy(), views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
+        return obs, views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
 
     @staticmethod
     def _reply(conn: Connection) -> tuple[bool, Any]:
