@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -132,8 +131,8 @@ class ShardedHotelVectorEnv(VectorEnv):
         self._local = HotelVectorEnv(self._local_hi, self.scenario, personal_data)
         self._shards = shards[1:]
         probe = self._local.task
-        self.single_observation_space = spaces.Box(probe.obs_low, probe.obs_high, dtype=np.float32)
-        self.single_action_space = spaces.Box(-1.0, 1.0, (probe.act_size,), np.float32)
+        self.single_observation_space = self._local.single_observation_space
+        self.single_action_space = self._local.single_action_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._closed = False
