@@ -209,7 +209,10 @@ class World:
         )  # fmt: skip
         c = s.comfort
         self._band = np.array([c.lower_c, c.upper_c, c.unoccupied_lower_c, c.unoccupied_upper_c])
-        self._noise = np.zeros((0, ne, self.n_rooms))
+        # Uniform draws deciding guest feedback, a block of steps at a time, each copy's
+        # drawn straight into its own rows.
+        self._noise = np.empty((ne, NOISE_BLOCK, self.n_rooms))
+        self._noise_block = -1
         self._none_disclosed = np.zeros((ne, self.n_rooms), dtype=bool)
         # KPI accumulators per environment: rows of one array, named views below.
         self.acc = np.zeros((N_ACC, ne))
@@ -223,7 +226,7 @@ class World:
         self.acc_in_house_h = self.acc[ACC_IN_HOUSE_H]
         self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
         self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
-        self._sensor_noise = np.zeros((0, ne, nz))
+        self._sensor_noise = np.empty((ne, NOISE_BLOCK, nz))
         self._sensor_block = -1
         self._global = self._global_table()
 
@@ -290,10 +293,10 @@ class World:
         self.cool_setpoint = np.array(action.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
         target = np.ascontiguousarray(action.light_lux, dtype=np.float64).reshape(ne, nz)
         cct_cmd = np.ascontiguousarray(action.light_cct_k, dtype=np.float64).reshape(ne, nz)
-        if t % NOISE_BLOCK == 0 or self._noise.shape[0] == 0:
-            self._noise = np.stack(
-                [r["agents"].random((NOISE_BLOCK, self.n_rooms)) for r in self._rngs], axis=1
-            )
+        if t // NOISE_BLOCK != self._noise_block:
+            for e, rngs in enumerate(self._rngs):
+                rngs["agents"].random(out=self._noise[e])
+            self._noise_block = t // NOISE_BLOCK
         self.step_price = float(self.price[t])
         # Lighting, gains, physics, guests and KPIs: one compiled pass over every copy.
         world_step(
@@ -303,7 +306,7 @@ class World:
             self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, self.t_out[t],
             self.facade_irr[t], self.inv_cop_h[t], self.inv_cop_c[t], self.building.dt,
             self.theta_m, self.energy_hvac, self.params, s.active, s.routine, s.prefs,
-            s.party, self._noise[t % NOISE_BLOCK], s.state, s.sat, s.acc, s.tcl, s.feedback,
+            s.party, self._noise[:, t % NOISE_BLOCK], s.state, s.sat, s.acc, s.tcl, s.feedback,
             s.ppd_now, bool(self.other_occupied[t]), self._band, self.step_price,
             self._none_disclosed if disclosed is None else disclosed, self.air, self.op,
             self.q_hvac, self.p_hvac, self.lux, self.cct, self.p_light, self.zone_occupied,
@@ -424,11 +427,10 @@ class World:
         # Noise comes in blocks drawn once per block index, however often this is called.
         block = self.t // NOISE_BLOCK
         if block != self._sensor_block:
-            self._sensor_noise = np.stack(
-                [r["sensors"].standard_normal((NOISE_BLOCK, self.nz)) for r in self._rngs], axis=1
-            )
+            for e, rngs in enumerate(self._rngs):
+                rngs["sensors"].standard_normal(out=self._sensor_noise[e])
             self._sensor_block = block
-        noise = self._sensor_noise[self.t % NOISE_BLOCK]
+        noise = self._sensor_noise[:, self.t % NOISE_BLOCK]
         return reading + self.scenario.randomization.sensor_noise_k * noise
 
     # ------------------------------------------------------------------ results

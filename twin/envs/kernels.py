@@ -65,36 +65,39 @@ def encode_observation(
         for r in range(n_rooms):
             b = room_zone[r] * f
             sold = active[e, r] == 1
+            to_arrival_s = next_arrival_s[e, r] - now
             known_now = personal_data and sold and consent[e, r] == 1
-            soon = next_arrival_s[e, r] - now <= 24.0 * 3600.0
-            known_next = personal_data and (not sold) and next_consent[e, r] == 1 and soon
-            known[e, r] = known_now or known_next
+            known_next = (
+                personal_data and not sold and next_consent[e, r] == 1
+                and to_arrival_s <= 24.0 * 3600.0
+            )  # fmt: skip
+            k = known_now or known_next
+            known[e, r] = k
+            st = state[e, r]
             row[b + _IS_ROOM] = 1.0
             row[b + _SOLD] = 1.0 if sold else 0.0
-            st = state[e, r]
             row[b + _PRESENT] = 1.0 if (st == _AWAKE or st == _ASLEEP) else 0.0
-            row[b + _TO_ARR] = min(max((next_arrival_s[e, r] - now) / 3600.0, 0.0), 24.0)
+            row[b + _TO_ARR] = min(max(to_arrival_s / 3600.0, 0.0), 24.0)
             dep = min(max((departure_s[e, r] - now) / 3600.0, 0.0), 24.0)
             row[b + _TO_DEP] = dep if sold else 0.0
-            row[b + _KNOWN] = 1.0 if known[e, r] else 0.0
-            if known_now:  # the checked-in guest's stated temperature, lux and CCT
-                row[b + _PT] = prefs[0, e, r]
-                row[b + _PL] = prefs[2, e, r]
-                row[b + _PC] = prefs[3, e, r]
-            elif known_next:  # the arriving guest's, stored only if they consented
-                row[b + _PT] = next_prefs[0, e, r]
-                row[b + _PL] = next_prefs[1, e, r]
-                row[b + _PC] = next_prefs[2, e, r]
-            else:
-                row[b + _PT] = defaults[0]
-                row[b + _PL] = defaults[1]
-                row[b + _PC] = defaults[2]
+            row[b + _KNOWN] = 1.0 if k else 0.0
+            # The checked-in guest's stated temperature, lux and CCT; else the arriving
+            # guest's, stored only if they consented; else the house defaults. All are
+            # loaded before one is chosen, so the choice compiles to selects: consent is
+            # a coin flip that a branch predictor cannot learn.
+            now_t, now_l, now_c = prefs[0, e, r], prefs[2, e, r], prefs[3, e, r]
+            next_t, next_l, next_c = next_prefs[0, e, r], next_prefs[1, e, r], next_prefs[2, e, r]
+            row[b + _PT] = now_t if known_now else (next_t if known_next else defaults[0])
+            row[b + _PL] = now_l if known_now else (next_l if known_next else defaults[1])
+            row[b + _PC] = now_c if known_now else (next_c if known_next else defaults[2])
             row[b + _FT] = feedback[0, e, r]
             row[b + _FL] = feedback[1, e, r]
         for j in range(glob.shape[1]):
             row[g0 + j] = glob[e, j]
-        for i in range(row.shape[0]):
-            row[i] = min(max(row[i], low[i]), high[i])
+        for i in range(row.shape[0]):  # np.clip; selects, so the loop vectorises
+            v = row[i]
+            v = low[i] if v < low[i] else v
+            row[i] = high[i] if v > high[i] else v
 
 
 @njit(cache=True)
@@ -174,10 +177,17 @@ def decode_actions(action: np.ndarray, low: np.ndarray, high: np.ndarray, out: n
     """
     ne = action.shape[0]
     nz, k = low.shape
-    span = 0.5 * (high - low)
+    lo = low.ravel()  # in the action's zone-major order
+    span = (0.5 * (high - low)).ravel()
+    row64 = np.empty(nz * k)
     for e in range(ne):
         row = action[e]
-        for z in range(nz):
-            for j in range(k):
-                a = min(max(np.float64(row[k * z + j]), -1.0), 1.0)
-                out[j, e, z] = low[z, j] + (a + 1.0) * span[z, j]
+        for i in range(nz * k):  # selects, not branches: this loop vectorises
+            a = np.float64(row[i])
+            a = -1.0 if a < -1.0 else a
+            a = 1.0 if a > 1.0 else a
+            row64[i] = lo[i] + (a + 1.0) * span[i]
+        for j in range(k):
+            out_j = out[j, e]
+            for z in range(nz):
+                out_j[z] = row64[k * z + j]
