@@ -151,7 +151,6 @@ class ShardedHotelVectorEnv(VectorEnv):
             self._shm[key] = shm
             self._views[key] = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
             buffers[key] = (shm.name, shape, np.dtype(dtype).str)
-        self._local.write_observations_to(self._views["obs"][: self._local_hi])
         ctx = mp.get_context("spawn")
         self._conns = []
         self._procs = []
@@ -181,9 +180,17 @@ class ShardedHotelVectorEnv(VectorEnv):
         for conn, (lo, hi) in zip(self._conns, self._shards, strict=True):
             conn.send(("reset", None if seeds is None else seeds[lo:hi]))
         k = self._local_hi
+        obs = self._new_obs()
         _, info = self._local.reset(seed=None if seeds is None else seeds[:k])
         world_seeds = np.concatenate([info["world_seed"], *(conn.recv() for conn in self._conns)])
-        return self._views["obs"].copy(), {"world_seed": world_seeds}
+        obs[k:] = self._views["obs"][k:]
+        return obs, {"world_seed": world_seeds}
+
+    def _new_obs(self) -> np.ndarray:
+        """A new observation array; the local shard writes its rows straight into it."""
+        obs = np.empty(self.observation_space.shape, np.float32)
+        self._local.write_observations_to(obs[: self._local_hi])
+        return obs
 
     def step(
         self, actions: np.ndarray
@@ -193,14 +200,12 @@ class ShardedHotelVectorEnv(VectorEnv):
         self._views["act"][k:] = actions[k:]
         for conn in self._conns:
             conn.send_bytes(_STEP)
+        obs = self._new_obs()
         _, rew_k, _, trunc_k, info_k = self._local.step(actions[:k])
         views = self._views
         views["rew"][:k] = rew_k
         for j, key in enumerate(REWARD_TERMS):
             views["terms"][j, :k] = info_k["reward_terms"][key]
-        # Copy out this shard's observations while the other shards may still be busy.
-        obs = np.empty_like(views["obs"])
-        obs[:k] = views["obs"][:k]
         replies = [self._reply(conn) for conn in self._conns]
         obs[k:] = views["obs"][k:]
         n = self.num_envs
