@@ -165,6 +165,7 @@ def test_sharded_vector_env_equals_the_native_one_and_closes_cleanly():
         b, _ = native.reset(seed=[9, 10, 11, 12])
         np.testing.assert_array_equal(a, b)
         rng = np.random.default_rng(0)
+        held = [(a, a.copy())]  # what step returns is the caller's: later steps leave it be
         for _ in range(native.world.n_steps + 10):  # through the autoreset
             act = rng.uniform(-1, 1, (4, native.single_action_space.shape[0])).astype(np.float32)
             sa, sr, st, su, si = sharded.step(act)
@@ -172,6 +173,11 @@ def test_sharded_vector_env_equals_the_native_one_and_closes_cleanly():
             np.testing.assert_array_equal(sa, na)
             np.testing.assert_array_equal(sr, nr)
             np.testing.assert_array_equal(su, nu)
+            for key, value in ni["reward_terms"].items():
+                np.testing.assert_array_equal(si["reward_terms"][key], value)
+            held = [*held[-2:], (sa, sa.copy())]
+            for returned, as_returned in held:
+                np.testing.assert_array_equal(returned, as_returned)
             if "final_obs" in ni:
                 np.testing.assert_array_equal(si["final_obs"], ni["final_obs"])
                 assert si["final_info"]["kpis"] == ni["final_info"]["kpis"]

@@ -202,18 +202,19 @@ class ShardedHotelVectorEnv(VectorEnv):
             conn.send_bytes(_STEP)
         obs = self._new_obs()
         _, rew_k, _, trunc_k, info_k = self._local.step(actions[:k])
-        views = self._views
-        views["rew"][:k] = rew_k
-        for j, key in enumerate(REWARD_TERMS):
-            views["terms"][j, :k] = info_k["reward_terms"][key]
-        replies = [self._reply(conn) for conn in self._conns]
-        obs[k:] = views["obs"][k:]
         n = self.num_envs
+        rew = np.empty(n)
+        rew[:k] = rew_k
+        terms = np.empty((len(REWARD_TERMS), n))
+        for j, key in enumerate(REWARD_TERMS):
+            terms[j, :k] = info_k["reward_terms"][key]
+        replies = [self._reply(conn) for conn in self._conns]
+        views = self._views
+        obs[k:] = views["obs"][k:]
+        rew[k:] = views["rew"][k:]
+        terms[:, k:] = views["terms"][:, k:]
         truncated = np.full(n, bool(trunc_k.all()))
-        terms = views["terms"]
-        infos: dict[str, Any] = {
-            "reward_terms": {key: terms[j].copy() for j, key in enumerate(REWARD_TERMS)}
-        }
+        infos: dict[str, Any] = {"reward_terms": dict(zip(REWARD_TERMS, terms, strict=True))}
         if "final_obs" in info_k:
             finals = [(info_k["final_obs"], info_k["final_info"]["kpis"], info_k["world_seed"])]
             finals += [r[1] for r in replies]
@@ -221,7 +222,7 @@ class ShardedHotelVectorEnv(VectorEnv):
             infos["final_info"] = {"kpis": [kp for f in finals for kp in f[1]]}
             infos["world_seed"] = np.concatenate([f[2] for f in finals])
             infos["_final_obs"] = np.ones(n, dtype=bool)
-        return obs, views["rew"].copy(), np.zeros(n, dtype=bool), truncated, infos
+        return obs, rew, np.zeros(n, dtype=bool), truncated, infos
 
     @staticmethod
     def _reply(conn: Connection) -> tuple[bool, Any]:
