@@ -44,7 +44,7 @@ FEEDBACK_MAX = 10.0
 DARK_TOL_LUX = 30.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def routine_state(hour: float, wake: float, out_start: float, out_end: float, sleep: float) -> int:
     """Where a guest is at a local ``hour`` given their routine (all in hours).
 
@@ -57,7 +57,7 @@ def routine_state(hour: float, wake: float, out_start: float, out_end: float, sl
     return AWAKE
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def clothing_activity(state: int, hour: float, clo_awake: float, met_awake: float):
     """(clo, met) over the day: lighter clothes and rest in the evening, bedding at night."""
     if state == ASLEEP:
@@ -67,7 +67,7 @@ def clothing_activity(state: int, hour: float, clo_awake: float, met_awake: floa
     return clo_awake, met_awake
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def comfort_score(
     state: int,
     t_op: float,
@@ -100,7 +100,7 @@ def comfort_score(
     return (p[P_W_T] * s_t + p[P_W_L] * s_l + p[P_W_C] * s_c) / w, dt_err, dl_err
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def guest_step(
     hour: np.ndarray,
     dt_h: float,

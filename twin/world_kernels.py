@@ -32,7 +32,7 @@ ACC_PPD_H, ACC_PRESENT_H, ACC_DISCLOSED_H, ACC_IN_HOUSE_H = 4, 5, 6, 7
 N_ACC = 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def world_step(
     hour: float,
     dt_h: float,

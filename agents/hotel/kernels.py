@@ -48,7 +48,7 @@ assert STAY_COLUMNS[COL_CHECKIN_S] == "checkin_s" and STAY_COLUMNS[COL_EXPERIENC
 N_Z, N_U = N_NORMALS + 4, 6
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_guests(
     params: np.ndarray,
     sd_scale: np.ndarray,
@@ -79,7 +79,7 @@ def draw_guests(
         out[r, COL_REVIEW_NOISE] = review_sd * z[r, N_NORMALS + 3]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def book_day(
     day_start: float,
     now: float,
@@ -155,7 +155,7 @@ def book_day(
     return rooms[:m], n - first
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def assign_rooms(free_from: np.ndarray, t_arr: np.ndarray, pick: np.ndarray) -> np.ndarray:
     """Book arrivals into rooms, each drawn uniformly from the rooms free when it arrives.
 
@@ -187,7 +187,7 @@ def assign_rooms(free_from: np.ndarray, t_arr: np.ndarray, pick: np.ndarray) -> 
     return rooms
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def write_check_in(
     e: int,
     room: int,
@@ -247,7 +247,7 @@ def write_check_in(
     guest_ids[e, room] = guest_id
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def write_check_out(
     e: int,
     room: int,

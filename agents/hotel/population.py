@@ -114,7 +114,7 @@ def inverse_cdf(p: np.ndarray) -> np.ndarray:
     return cdf
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_profiles(
     params: np.ndarray,
     sd_scale: np.ndarray,

@@ -20,7 +20,7 @@ _TO_ARR, _TO_DEP, _KNOWN, _PT, _PL, _PC, _FT, _FL = 8, 9, 10, 11, 12, 13, 14, 15
 _AWAKE, _ASLEEP = 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def encode_observation(
     out: np.ndarray,
     known: np.ndarray,
@@ -100,7 +100,7 @@ def encode_observation(
             row[i] = high[i] if v > high[i] else v
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def zone_rewards(
     zone_reward: np.ndarray,
     terms: np.ndarray,
@@ -168,7 +168,7 @@ def zone_rewards(
         terms[4, e] = t_osc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def decode_actions(action: np.ndarray, low: np.ndarray, high: np.ndarray, out: np.ndarray) -> None:
     """Normalised actions ``(ne, nz * K)`` in [-1, 1] -> physical ``out`` ``(K, ne, nz)``.
 

@@ -68,7 +68,7 @@ TCL_TOLERANCE = 0.00015
 TCL_MAX_ITERATIONS = 150
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def ppd_from_pmv(pmv: float) -> float:
     """Predicted percentage dissatisfied for a predicted mean vote (ISO 7730:2005, eq. 5).
 
@@ -86,7 +86,7 @@ def ppd_from_pmv(pmv: float) -> float:
     return 100.0 - 95.0 * math.exp(-0.03353 * pmv2 * pmv2 - 0.2179 * pmv2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _setup(
     ta: float, tr: float, vr: float, rh: float, met: float, clo: float, wme: float
 ) -> tuple[float, float, float, float, float, float, float, float, float, float, float, float]:
@@ -116,7 +116,7 @@ def _setup(
     return pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _step(
     xf: float, xn: float, hcf: float, taa: float, p2: float, p3: float, p4: float, p5: float
 ) -> tuple[float, float, float]:
@@ -135,7 +135,7 @@ def _step(
     return xf, xn, hc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _newton(
     x: float, hcf: float, taa: float, p2: float, p3: float, p4: float, p5: float
 ) -> tuple[float, float]:
@@ -165,7 +165,7 @@ def _newton(
     return x - f / df, hc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _finish(
     ta: float, pa: float, m: float, mw: float, fcl: float, tra4: float, xn: float, hc: float
 ) -> tuple[float, float, float]:
@@ -187,7 +187,7 @@ def _finish(
     return pmv, ppd_from_pmv(pmv), tcl
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pmv_core(
     ta: float,
     tr: float,
@@ -242,7 +242,7 @@ def _pmv_core(
     return math.nan, math.nan, math.nan, n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def pmv_point(
     ta: float,
     tr: float,
@@ -276,7 +276,7 @@ def pmv_point(
     return pmv, ppd
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def pmv_point_warm(
     ta: float,
     tr: float,
@@ -328,7 +328,7 @@ _BLOCK = 8
 _CHUNK = 4096
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pmv_span(
     ta: NDArray[np.float64],
     tr: NDArray[np.float64],
@@ -426,7 +426,7 @@ def _pmv_span(
                 )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pmv_ppd(
     ta: NDArray[np.float64],
     tr: NDArray[np.float64],
@@ -463,7 +463,7 @@ def pmv_ppd(
     return pmv, ppd
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pmv_ppd_warm(
     ta: NDArray[np.float64],
     tr: NDArray[np.float64],
@@ -504,7 +504,7 @@ def pmv_ppd_warm(
     return pmv, ppd, tcl
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pmv_ppd_warm_into(
     ta: NDArray[np.float64],
     tr: NDArray[np.float64],
@@ -544,7 +544,7 @@ def pmv_ppd_warm_into(
     _pmv_span(ta, tr, vr, rh, met, clo, wme, tcl_guess, True, pmv, ppd, tcl, 0, ta.shape[0])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def pmv_ppd_parallel(
     ta: NDArray[np.float64],
     tr: NDArray[np.float64],

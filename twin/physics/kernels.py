@@ -9,6 +9,11 @@ numbers (noise comes in as arrays). Plain NumPy equivalents live in
 Loop order follows ``FIELD_NOTES.md``: zones are split into blocks that run in parallel,
 and inside a block time is the outer loop and zones the inner one, so LLVM vectorises
 across zones and a block's parameters stay in cache for the whole horizon.
+
+Every kernel of the twin compiles with ``error_model="numpy"``: a division by zero gives
+inf or NaN as in NumPy instead of raising. Numba's default Python model puts a zero
+check with a branch to an exception before every division, and that branch alone keeps
+LLVM from vectorising a loop that divides (valid inputs never divide by zero here).
 """
 
 from __future__ import annotations
@@ -127,7 +132,7 @@ def _thermal_hvac_steps(
 thermal_hvac_steps = njit(cache=True, parallel=True)(_thermal_hvac_steps)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def zone_span(
     z0, z1, c, inv, ap, qhm, qcm, te, irr, ich, icc, g_row, sh, sc, dt, tm_e, en,
     r_air, r_op, r_q, r_p, record,
@@ -157,7 +162,7 @@ def zone_span(
             r_p[z] = p_el
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def heat_pump_inv_cop(
     t_out: np.ndarray,
     eta_heat: float,
@@ -189,7 +194,7 @@ def heat_pump_inv_cop(
         flat_c[i] = 1.0 / min(max(cop_c, cop_min), cop_max)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def light_zone(
     target: float,
     cct_cmd: float,
@@ -215,7 +220,7 @@ def light_zone(
     return d, total, on if d > 0.0 else 0.0, mixed if den > 0.0 else c
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lighting_step(
     target_lux: np.ndarray,
     cct_cmd: np.ndarray,
