@@ -9,8 +9,8 @@ time constant. Discomfort makes guests give feedback (turning the thermostat, ca
 the desk) at a rate that grows with discomfort; the feedback decays over a few hours.
 
 Mesa keeps the structure (agents, layout, data collection); this kernel is the hot loop.
-It gathers the present guests and evaluates their PMV in the lock-step blocks of
-:func:`twin.physics.comfort.pmv_ppd_warm_into`, which overlaps the guests' serial
+It gathers the present guests and evaluates their PMV together in
+:func:`twin.physics.comfort.pmv_ppd_warm_into`, which vectorises the guests'
 clothing-temperature iterations (warm-started Newton steps, usually two per guest) and
 gives each guest bit for bit what
 :func:`~twin.physics.comfort.pmv_point_warm` would.
@@ -146,9 +146,10 @@ def guest_step(
     pull = 1.0 - math.exp(-dt_h / p[P_MEMORY_H])  # share of the gap closed
     decay = math.exp(-dt_h / p[P_FEEDBACK_DECAY_H])
     # Pass 1: routine and accumulators of every slot; the present guests' PMV inputs go
-    # into lanes. Pass 2 evaluates their PMV in lock-step blocks (one occupant's
-    # iteration is a serial dependency chain; interleaving several hides its latency),
-    # bit for bit what pmv_point_warm gives each. Pass 3 scores comfort and feedback.
+    # into lanes. Pass 2 evaluates their PMV together (one occupant's iteration is a
+    # serial dependency chain; stepping all of them at once vectorises and hides its
+    # latency), bit for bit what pmv_point_warm gives each. Pass 3 scores comfort and
+    # feedback.
     # Lane rows: ta, tr, vr, rh, met, clo, wme, tcl guess in; pmv, ppd, tcl out.
     cap = ne * n_rooms
     lanes = np.empty((11, cap))

@@ -16,12 +16,14 @@ heat balance), so the entry points cannot drift apart:
   starts from a caller-supplied clothing temperature (typically the previous step's
   result) and takes Newton steps on the heat balance: two steps where the damped
   iteration from the same guess takes four to five (and a cold start about ten).
-* :func:`pmv_ppd` and :func:`pmv_ppd_warm` evaluate arrays of occupants. They iterate
-  small blocks of occupants in lock-step (a lane stops once converged), which lets
-  independent iterations overlap and gives ~3x the throughput of a plain loop over
-  :func:`pmv_point`, with bit-identical results. :func:`pmv_ppd_parallel` spreads the
-  blocks over threads, and :func:`pmv_ppd_warm_into` writes into caller-provided arrays
-  (for agent kernels that gather the occupants to score each step).
+* :func:`pmv_ppd` and :func:`pmv_ppd_warm` evaluate arrays of occupants, with results
+  bit-identical to :func:`pmv_point` / :func:`pmv_point_warm`. Warm starts take their
+  Newton steps in sweeps over all occupants that LLVM vectorises; cold starts iterate
+  in small blocks in lock-step (a lane stops once converged), so independent
+  iterations overlap (~3x the throughput of a plain loop). :func:`pmv_ppd_parallel`
+  spreads spans of occupants over threads, and :func:`pmv_ppd_warm_into` writes into
+  caller-provided arrays (for agent kernels that gather the occupants to score each
+  step).
 * :func:`pmv_ppd_numpy` is an independent plain-NumPy version of the same algorithm
   (all points iterated together under a convergence mask), used as the reference in
   tests and benchmarks.
@@ -135,7 +137,7 @@ def _step(
     return xf, xn, hc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _newton(
     x: float, hcf: float, taa: float, p2: float, p3: float, p4: float, p5: float
 ) -> tuple[float, float]:
@@ -153,12 +155,9 @@ def _newton(
         Converged when ``|xn - x| <= EPS``, the damped iteration's criterion.
     """
     hcn = 2.38 * math.sqrt(math.sqrt(abs(100.0 * x - taa)))
-    if hcf > hcn:  # the same choice as _step's
-        hc = hcf
-        slope = 0.0
-    else:
-        hc = hcn
-        slope = 0.25 * p3 * hcn
+    forced = hcf > hcn  # the same choice as _step's; selects, so sweeps vectorise
+    hc = hcf if forced else hcn
+    slope = 0.0 if forced else 0.25 * p3 * hcn
     x2 = x * x
     f = x * (100.0 + p3 * hc) - p5 - p4 * hc + p2 * x2 * x2
     df = 100.0 + p3 * hc + slope + 4.0 * p2 * x2 * x
@@ -320,12 +319,50 @@ def pmv_point_warm(
     return pmv, ppd, tcl
 
 
-#: Occupants iterated in lock-step by the batched kernels. Independent iterations
-#: interleave (and vectorise), ~3x faster than one occupant at a time on the dev machines;
-#: 8 and 16 measured the same, 4 was slower.
+#: Occupants set up together by the batched kernels (their rows stay in the L1 cache).
+_SPAN = 256
+#: Cold-started occupants iterated in lock-step: independent iterations interleave,
+#: ~3x faster than one occupant at a time on the dev machines; 8 and 16 measured the
+#: same, 4 was slower.
 _BLOCK = 8
-#: Occupants per task of :func:`pmv_ppd_parallel` (a multiple of ``_BLOCK``).
+#: Newton steps every warm-started occupant takes in one vectorised sweep each before the
+#: few still unconverged finish one at a time (2 measured fastest; most need 2).
+_SWEEPS = 2
+#: Occupants per task of :func:`pmv_ppd_parallel` (a multiple of ``_SPAN``).
 _CHUNK = 4096
+# Rows of the per-occupant working array of _pmv_span.
+_PA, _M, _MW, _FCL, _HCF, _TAA, _TRA4, _P2, _P3, _P4, _P5, _X, _XF, _HC = range(14)
+
+
+@njit(cache=True, error_model="numpy")
+def _newton_sweep(
+    n: int,
+    x: NDArray[np.float64],
+    hc: NDArray[np.float64],
+    todo: NDArray[np.bool_],
+    hcf: NDArray[np.float64],
+    taa: NDArray[np.float64],
+    p2: NDArray[np.float64],
+    p3: NDArray[np.float64],
+    p4: NDArray[np.float64],
+    p5: NDArray[np.float64],
+) -> bool:
+    """One Newton step for each of occupants ``[0, n)`` still ``todo``; any left to do?
+
+    A loop without branches over whole arrays, which LLVM vectorises: occupants already
+    converged compute a step too and keep their values.
+    """
+    left = False
+    for j in range(n):
+        x0 = x[j]
+        x1, h = _newton(x0, hcf[j], taa[j], p2[j], p3[j], p4[j], p5[j])
+        active = todo[j]
+        x[j] = x1 if active else x0
+        hc[j] = h if active else hc[j]
+        still = active & (not abs(x1 - x0) <= TCL_TOLERANCE)  # NaN never converges
+        todo[j] = still
+        left |= still
+    return left
 
 
 @njit(cache=True, error_model="numpy")
@@ -345,85 +382,105 @@ def _pmv_span(
     start: int,
     stop: int,
 ) -> None:
-    """Fill ``pmv/ppd/tcl[start:stop]``, iterating blocks of occupants in lock-step.
+    """Fill ``pmv/ppd/tcl[start:stop]``, bit for bit what the scalar path gives.
 
-    Each lane runs exactly the steps :func:`_pmv_core` would run and is frozen once it
-    meets the tolerance, so results are bit-for-bit those of the scalar path; only the
-    interleaving differs. ``tcl_guess`` is read only when ``warm`` is true; NaN entries
-    get the cold start.
+    Each occupant runs exactly the steps :func:`_pmv_core` would run. Per span of
+    occupants, warm starts go to the front and cold starts to the back. Warm starts take
+    :data:`_SWEEPS` Newton steps in vectorised sweeps, then the few not yet converged
+    continue one at a time. Cold starts run Annex D's damped iteration in lock-step
+    blocks of :data:`_BLOCK` (the last padded with a copy). ``tcl_guess`` is read only
+    when ``warm`` is true; NaN entries get the cold start.
     """
-    # Rows: 0 pa, 1 m, 2 mw, 3 fcl, 4 hcf, 5 taa, 6 tra4, 7-10 p2..p5, 11 xn, 12 xf,
-    # 13 hc, 14 lane still iterating (1.0) or done (0.0), 15 Newton (1.0, warm start)
-    # or damped (0.0, cold start) steps.
-    lane = np.empty((16, _BLOCK))
-    for s in range(start, stop, _BLOCK):
-        count = min(_BLOCK, stop - s)
-        for k in range(_BLOCK):
-            i = s + k if k < count else s  # pad a short last block with a copy
+    c = np.empty((14, _SPAN + _BLOCK))
+    todo = np.empty(_SPAN + _BLOCK, np.bool_)
+    index = np.empty(_SPAN, np.int64)
+    for s in range(start, stop, _SPAN):
+        count = min(_SPAN, stop - s)
+        n_warm = 0
+        back = count
+        for k in range(count):
+            i = s + k
+            guess = tcl_guess[i] if warm else math.nan
+            cold = math.isnan(guess)
+            if cold:
+                back -= 1
+                j = back
+            else:
+                j = n_warm
+                n_warm += 1
+            index[j] = i
             pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla = _setup(
                 ta[i], tr[i], vr[i], rh[i], met[i], clo[i], wme[i]
             )
-            lane[0, k] = pa
-            lane[1, k] = m
-            lane[2, k] = mw
-            lane[3, k] = fcl
-            lane[4, k] = hcf
-            lane[5, k] = taa
-            lane[6, k] = tra4
-            lane[7, k] = p2
-            lane[8, k] = p3
-            lane[9, k] = p4
-            lane[10, k] = p5
-            guess = tcl_guess[i] if warm else math.nan
-            if math.isnan(guess):
-                lane[11, k] = tcla / 100.0
-                lane[12, k] = tcla / 50.0
-                lane[15, k] = 0.0
-            else:
-                lane[11, k] = (guess + 273.0) / 100.0
-                lane[12, k] = lane[11, k]
-                lane[15, k] = 1.0
-            lane[13, k] = hcf
-            lane[14, k] = 1.0
-        for _ in range(TCL_MAX_ITERATIONS):
-            n_active = 0.0
-            for k in range(_BLOCK):
-                if lane[15, k] > 0.0:
-                    xf = lane[11, k]
-                    xn, hc = _newton(
-                        xf, lane[4, k], lane[5, k], lane[7, k], lane[8, k], lane[9, k],
-                        lane[10, k],
-                    )  # fmt: skip
-                else:
+            c[_PA, j] = pa
+            c[_M, j] = m
+            c[_MW, j] = mw
+            c[_FCL, j] = fcl
+            c[_HCF, j] = hcf
+            c[_TAA, j] = taa
+            c[_TRA4, j] = tra4
+            c[_P2, j] = p2
+            c[_P3, j] = p3
+            c[_P4, j] = p4
+            c[_P5, j] = p5
+            c[_X, j] = tcla / 100.0 if cold else (guess + 273.0) / 100.0
+            c[_XF, j] = tcla / 50.0
+            c[_HC, j] = hcf
+            todo[j] = True
+
+        # Warm starts: Newton sweeps, then the rest one at a time.
+        sweeps = 0
+        left = n_warm > 0
+        while left and sweeps < _SWEEPS:
+            left = _newton_sweep(
+                n_warm, c[_X], c[_HC], todo, c[_HCF], c[_TAA], c[_P2], c[_P3], c[_P4], c[_P5]
+            )
+            sweeps += 1
+        for j in range(n_warm if left else 0):
+            n = sweeps
+            while todo[j] and n < TCL_MAX_ITERATIONS:
+                x0 = c[_X, j]
+                c[_X, j], c[_HC, j] = _newton(
+                    x0, c[_HCF, j], c[_TAA, j], c[_P2, j], c[_P3, j], c[_P4, j], c[_P5, j]
+                )
+                todo[j] = not abs(c[_X, j] - x0) <= TCL_TOLERANCE
+                n += 1
+
+        # Cold starts: damped steps in lock-step blocks, the last padded with a copy.
+        padded = n_warm + (count - n_warm + _BLOCK - 1) // _BLOCK * _BLOCK
+        for j in range(count, padded):
+            for row in range(c.shape[0]):
+                c[row, j] = c[row, n_warm]
+            todo[j] = True
+        for b in range(n_warm, padded, _BLOCK):
+            for _ in range(TCL_MAX_ITERATIONS):
+                n_active = 0
+                for k in range(_BLOCK):
+                    j = b + k
                     xf, xn, hc = _step(
-                        lane[12, k], lane[11, k], lane[4, k], lane[5, k], lane[7, k],
-                        lane[8, k], lane[9, k], lane[10, k],
+                        c[_XF, j], c[_X, j], c[_HCF, j], c[_TAA, j], c[_P2, j], c[_P3, j],
+                        c[_P4, j], c[_P5, j],
                     )  # fmt: skip
-                if lane[14, k] > 0.0:
-                    lane[11, k] = xn
-                    lane[12, k] = xf
-                    lane[13, k] = hc
-                    lane[14, k] = 1.0 if abs(xn - xf) > TCL_TOLERANCE else 0.0
-                n_active += lane[14, k]
-            if n_active == 0.0:
-                break
-        for k in range(count):
-            i = s + k
-            if lane[14, k] > 0.0:  # not converged within the cap
+                    if todo[j]:
+                        c[_X, j] = xn
+                        c[_XF, j] = xf
+                        c[_HC, j] = hc
+                        todo[j] = not abs(xn - xf) <= TCL_TOLERANCE
+                    n_active += todo[j]
+                if n_active == 0:
+                    break
+
+        for j in range(count):
+            i = index[j]
+            if todo[j]:  # not converged within the cap
                 pmv[i] = math.nan
                 ppd[i] = math.nan
                 tcl[i] = math.nan
             else:
                 pmv[i], ppd[i], tcl[i] = _finish(
-                    ta[i],
-                    lane[0, k],
-                    lane[1, k],
-                    lane[2, k],
-                    lane[3, k],
-                    lane[6, k],
-                    lane[11, k],
-                    lane[13, k],
-                )
+                    ta[i], c[_PA, j], c[_M, j], c[_MW, j], c[_FCL, j], c[_TRA4, j], c[_X, j],
+                    c[_HC, j],
+                )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
@@ -521,7 +578,7 @@ def pmv_ppd_warm_into(
     """:func:`pmv_ppd_warm` writing into caller-provided arrays.
 
     For per-step kernels of occupant agents: gather the occupants to score this step
-    into (reused or per-step) buffers, evaluate them here in lock-step blocks, and
+    into (reused or per-step) buffers, evaluate them here together, and
     scatter the results back. Element ``i`` of the outputs equals
     ``pmv_point_warm(ta[i], ..., tcl_guess[i])`` bit for bit. All arguments are 1-D
     float64 arrays of the same length (slices of larger buffers are fine); shapes are
