@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from twin.physics.comfort import pmv_ppd_warm_into
+from twin.physics.vexp import exp
 
 # Guest states (values of the ``state`` array).
 VACANT, AWAKE, ASLEEP, OUT = 0, 1, 2, 3
@@ -68,6 +69,46 @@ def clothing_activity(state: int, hour: float, clo_awake: float, met_awake: floa
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def comfort_terms(
+    state: int,
+    t_op: float,
+    lux: float,
+    cct: float,
+    pref_temp: float,
+    tol_temp: float,
+    pref_lux: float,
+    pref_cct: float,
+    p: np.ndarray,
+):
+    """The exponents of the Gaussian comfort terms and the signed errors they come from.
+
+    Returns ``(a_temp, a_light, a_colour, thermal_error_k, light_error_lux)``: the
+    terms are ``exp(a_*)`` (see :func:`comfort_score`); the errors are preferred minus
+    experienced, so feedback knows which way the guest wants it. Asleep, the guest
+    wants their temperature plus the sleep offset and darkness, and colour is moot.
+    """
+    if state == ASLEEP:
+        dt_err = pref_temp + p[P_SLEEP_OFFSET] - t_op
+        return -0.5 * (dt_err / tol_temp) ** 2, -0.5 * (lux / DARK_TOL_LUX) ** 2, 0.0, dt_err, -lux
+    dt_err = pref_temp - t_op
+    dl_err = pref_lux - lux
+    a_t = -0.5 * (dt_err / tol_temp) ** 2
+    a_l = -0.5 * (dl_err / (p[P_LUX_TOL] * pref_lux)) ** 2
+    a_c = -0.5 * ((pref_cct - cct) / p[P_CCT_TOL]) ** 2
+    return a_t, a_l, a_c, dt_err, dl_err
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def comfort_from_terms(asleep: bool, s_t: float, s_l: float, s_c: float, p: np.ndarray) -> float:
+    """The weighted mean of the comfort terms (colour does not count asleep)."""
+    w_tl = p[P_W_T] + p[P_W_L]
+    both = p[P_W_T] * s_t + p[P_W_L] * s_l
+    asleep_score = both / w_tl
+    awake_score = (both + p[P_W_C] * s_c) / (w_tl + p[P_W_C])
+    return asleep_score if asleep else awake_score
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def comfort_score(
     state: int,
     t_op: float,
@@ -84,20 +125,17 @@ def comfort_score(
     Returns ``(score, thermal_error_k, light_error_lux)``; the errors are signed
     (preferred minus experienced) so feedback knows which way the guest wants it.
     """
-    if state == ASLEEP:
-        target = pref_temp + p[P_SLEEP_OFFSET]
-        dt_err = target - t_op
-        s_t = math.exp(-0.5 * (dt_err / tol_temp) ** 2)
-        s_l = math.exp(-0.5 * (lux / DARK_TOL_LUX) ** 2)
-        w = p[P_W_T] + p[P_W_L]
-        return (p[P_W_T] * s_t + p[P_W_L] * s_l) / w, dt_err, -lux
-    dt_err = pref_temp - t_op
-    dl_err = pref_lux - lux
-    s_t = math.exp(-0.5 * (dt_err / tol_temp) ** 2)
-    s_l = math.exp(-0.5 * (dl_err / (p[P_LUX_TOL] * pref_lux)) ** 2)
-    s_c = math.exp(-0.5 * ((pref_cct - cct) / p[P_CCT_TOL]) ** 2)
-    w = p[P_W_T] + p[P_W_L] + p[P_W_C]
-    return (p[P_W_T] * s_t + p[P_W_L] * s_l + p[P_W_C] * s_c) / w, dt_err, dl_err
+    a_t, a_l, a_c, dt_err, dl_err = comfort_terms(
+        state, t_op, lux, cct, pref_temp, tol_temp, pref_lux, pref_cct, p
+    )
+    score = comfort_from_terms(state == ASLEEP, exp(a_t), exp(a_l), exp(a_c), p)
+    return score, dt_err, dl_err
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def feedback_chance(score: float, rate_per_h: float, dt_h: float) -> float:
+    """Chance that an awake guest gives feedback within a step, growing with discomfort."""
+    return 1.0 - exp(-rate_per_h * dt_h * (1.0 - score))
 
 
 @njit(cache=True, error_model="numpy")
@@ -155,6 +193,7 @@ def guest_step(
     lanes = np.empty((11, cap))
     lane_e = np.empty(cap, np.int64)
     lane_r = np.empty(cap, np.int64)
+    lane_asleep = np.empty(cap, np.bool_)
     n = 0
     for e in range(ne):
         h = hour[e]
@@ -193,6 +232,23 @@ def guest_step(
         lanes[6, :n], lanes[7, :n], lanes[8, :n], lanes[9, :n], lanes[10, :n],
     )  # fmt: skip
 
+    # Pass 3a gathers each present guest's comfort exponents, 3b turns them into scores
+    # and feedback chances in a loop that vectorises (exp included), 3c scatters.
+    for k in range(n):
+        e, r = lane_e[k], lane_r[k]
+        st = state[e, r]
+        lane_asleep[k] = st == ASLEEP
+        lanes[0, k], lanes[1, k], lanes[2, k], lanes[3, k], lanes[4, k] = comfort_terms(
+            st, t_op[e, r], lux[e, r], cct[e, r], prefs[0, e, r], prefs[1, e, r], prefs[2, e, r],
+            prefs[3, e, r], p,
+        )  # fmt: skip
+    rate = p[P_FEEDBACK]
+    for k in range(n):
+        score = comfort_from_terms(
+            lane_asleep[k], exp(lanes[0, k]), exp(lanes[1, k]), exp(lanes[2, k]), p
+        )
+        lanes[0, k] = score
+        lanes[1, k] = feedback_chance(score, rate, dt_h)
     for k in range(n):
         e, r = lane_e[k], lane_r[k]
         st = state[e, r]
@@ -201,18 +257,13 @@ def guest_step(
         ppd_now[e, r] = ppd
         acc[2, e, r] += ppd * dt_h
         acc[3, e, r] += dt_h
-        score, dt_err, dl_err = comfort_score(
-            st, t_op[e, r], lux[e, r], cct[e, r], prefs[0, e, r], prefs[1, e, r], prefs[2, e, r],
-            prefs[3, e, r], p,
-        )  # fmt: skip
+        score, dt_err, dl_err = lanes[0, k], lanes[3, k], lanes[4, k]
         sat[e, r] += pull * (score - sat[e, r])
-        if st == AWAKE:
-            chance = 1.0 - math.exp(-p[P_FEEDBACK] * dt_h * (1.0 - score))
-            if noise[e, r] < chance:
-                # The larger relative error gets the complaint.
-                if abs(dt_err) / prefs[1, e, r] >= abs(dl_err) / (p[P_LUX_TOL] * prefs[2, e, r]):
-                    f = feedback[0, e, r] + (1.0 if dt_err > 0 else -1.0)
-                    feedback[0, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)
-                else:
-                    f = feedback[1, e, r] + (1.0 if dl_err > 0 else -1.0)
-                    feedback[1, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)
+        if st == AWAKE and noise[e, r] < lanes[1, k]:
+            # The larger relative error gets the complaint.
+            if abs(dt_err) / prefs[1, e, r] >= abs(dl_err) / (p[P_LUX_TOL] * prefs[2, e, r]):
+                f = feedback[0, e, r] + (1.0 if dt_err > 0 else -1.0)
+                feedback[0, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)
+            else:
+                f = feedback[1, e, r] + (1.0 if dl_err > 0 else -1.0)
+                feedback[1, e, r] = min(max(f, -FEEDBACK_MAX), FEEDBACK_MAX)

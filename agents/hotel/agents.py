@@ -30,6 +30,7 @@ def _py(fn):  # the plain-Python body of a Numba function (itself when JIT is di
 _routine_state = _py(k.routine_state)
 _clothing_activity = _py(k.clothing_activity)
 _comfort_score = _py(k.comfort_score)
+_feedback_chance = _py(k.feedback_chance)
 _pmv_point_warm = _py(comfort.pmv_point_warm)
 
 
@@ -105,7 +106,7 @@ class Guest(CellAgent):
         )
         s.sat[e, r] += pull * (score - s.sat[e, r])
         if st == k.AWAKE:
-            chance = 1.0 - math.exp(-p[k.P_FEEDBACK] * dt_h * (1.0 - score))
+            chance = _feedback_chance(score, p[k.P_FEEDBACK], dt_h)
             if inp["noise"][r] < chance:
                 if abs(dt_err) / pr[1] >= abs(dl_err) / (p[k.P_LUX_TOL] * pr[2]):
                     f = s.feedback[0, e, r] + (1.0 if dt_err > 0 else -1.0)

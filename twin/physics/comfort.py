@@ -48,6 +48,8 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
+from twin.physics.vexp import exp
+
 __all__ = [
     "pmv_point",
     "pmv_point_warm",
@@ -70,7 +72,7 @@ TCL_TOLERANCE = 0.00015
 TCL_MAX_ITERATIONS = 150
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def ppd_from_pmv(pmv: float) -> float:
     """Predicted percentage dissatisfied for a predicted mean vote (ISO 7730:2005, eq. 5).
 
@@ -85,7 +87,34 @@ def ppd_from_pmv(pmv: float) -> float:
         (26.1, 26.1)
     """
     pmv2 = pmv * pmv
-    return 100.0 - 95.0 * math.exp(-0.03353 * pmv2 * pmv2 - 0.2179 * pmv2)
+    return 100.0 - 95.0 * exp(-0.03353 * pmv2 * pmv2 - 0.2179 * pmv2)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vapour_pressure(ta: float, rh: float) -> float:
+    """Water vapour partial pressure (Pa) at air temperature ``ta`` (°C), ``rh`` (%)."""
+    return rh * 10.0 * exp(16.6536 - 4030.183 / (ta + 235.0))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _constants(
+    pa: float, ta: float, tr: float, vr: float, met: float, clo: float, wme: float
+) -> tuple[float, float, float, float, float, float, float, float, float, float, float, float]:
+    """:func:`_setup` given the vapour pressure ``pa`` (Pa)."""
+    icl = CLO_TO_M2K_W * clo
+    m = met * MET_TO_W_M2
+    mw = m - wme * MET_TO_W_M2
+    fcl = 1.0 + 1.29 * icl if icl <= 0.078 else 1.05 + 0.645 * icl
+    hcf = 12.1 * math.sqrt(vr)
+    taa = ta + 273.0
+    tra4 = ((tr + 273.0) / 100.0) ** 4
+    p1 = icl * fcl
+    p2 = p1 * 3.96
+    p3 = p1 * 100.0
+    p4 = p1 * taa
+    p5 = 308.7 - 0.028 * mw + p2 * tra4
+    tcla = taa + (35.5 - ta) / (3.5 * (6.45 * icl + 0.1))
+    return pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla
 
 
 @njit(cache=True, error_model="numpy")
@@ -101,21 +130,7 @@ def _setup(
         (W/m²K), air temperature (K), ``(tr_K / 100) ** 4``, the iteration coefficients
         ``P2..P5`` and the cold-start clothing temperature ``TCLA`` (K).
     """
-    pa = rh * 10.0 * math.exp(16.6536 - 4030.183 / (ta + 235.0))
-    icl = CLO_TO_M2K_W * clo
-    m = met * MET_TO_W_M2
-    mw = m - wme * MET_TO_W_M2
-    fcl = 1.0 + 1.29 * icl if icl <= 0.078 else 1.05 + 0.645 * icl
-    hcf = 12.1 * math.sqrt(vr)
-    taa = ta + 273.0
-    tra4 = ((tr + 273.0) / 100.0) ** 4
-    p1 = icl * fcl
-    p2 = p1 * 3.96
-    p3 = p1 * 100.0
-    p4 = p1 * taa
-    p5 = 308.7 - 0.028 * mw + p2 * tra4
-    tcla = taa + (35.5 - ta) / (3.5 * (6.45 * icl + 0.1))
-    return pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla
+    return _constants(_vapour_pressure(ta, rh), ta, tr, vr, met, clo, wme)
 
 
 @njit(cache=True, error_model="numpy")
@@ -164,7 +179,7 @@ def _newton(
     return x - f / df, hc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _finish(
     ta: float, pa: float, m: float, mw: float, fcl: float, tra4: float, xn: float, hc: float
 ) -> tuple[float, float, float]:
@@ -181,7 +196,7 @@ def _finish(
     xn2 = xn * xn
     hl5 = 3.96 * fcl * (xn2 * xn2 - tra4)  # radiation
     hl6 = fcl * hc * (tcl - ta)  # convection
-    ts = 0.303 * math.exp(-0.036 * m) + 0.028
+    ts = 0.303 * exp(-0.036 * m) + 0.028
     pmv = ts * (mw - hl1 - hl2 - hl3 - hl4 - hl5 - hl6)
     return pmv, ppd_from_pmv(pmv), tcl
 
@@ -331,7 +346,7 @@ _SWEEPS = 2
 #: Occupants per task of :func:`pmv_ppd_parallel` (a multiple of ``_SPAN``).
 _CHUNK = 4096
 # Rows of the per-occupant working array of _pmv_span.
-_PA, _M, _MW, _FCL, _HCF, _TAA, _TRA4, _P2, _P3, _P4, _P5, _X, _XF, _HC = range(14)
+_PA, _M, _MW, _FCL, _HCF, _TAA, _TRA4, _P2, _P3, _P4, _P5, _X, _XF, _HC, _TA = range(15)
 
 
 @njit(cache=True, error_model="numpy")
@@ -391,11 +406,14 @@ def _pmv_span(
     blocks of :data:`_BLOCK` (the last padded with a copy). ``tcl_guess`` is read only
     when ``warm`` is true; NaN entries get the cold start.
     """
-    c = np.empty((14, _SPAN + _BLOCK))
+    c = np.empty((15, _SPAN + _BLOCK))
     todo = np.empty(_SPAN + _BLOCK, np.bool_)
     index = np.empty(_SPAN, np.int64)
+    pa_k = np.empty(_SPAN)
     for s in range(start, stop, _SPAN):
         count = min(_SPAN, stop - s)
+        for k in range(count):  # vectorises (exp included)
+            pa_k[k] = _vapour_pressure(ta[s + k], rh[s + k])
         n_warm = 0
         back = count
         for k in range(count):
@@ -409,8 +427,8 @@ def _pmv_span(
                 j = n_warm
                 n_warm += 1
             index[j] = i
-            pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla = _setup(
-                ta[i], tr[i], vr[i], rh[i], met[i], clo[i], wme[i]
+            pa, m, mw, fcl, hcf, taa, tra4, p2, p3, p4, p5, tcla = _constants(
+                pa_k[k], ta[i], tr[i], vr[i], met[i], clo[i], wme[i]
             )
             c[_PA, j] = pa
             c[_M, j] = m
@@ -426,6 +444,7 @@ def _pmv_span(
             c[_X, j] = tcla / 100.0 if cold else (guess + 273.0) / 100.0
             c[_XF, j] = tcla / 50.0
             c[_HC, j] = hcf
+            c[_TA, j] = ta[i]
             todo[j] = True
 
         # Warm starts: Newton sweeps, then the rest one at a time.
@@ -470,17 +489,19 @@ def _pmv_span(
                 if n_active == 0:
                     break
 
+        # The heat balance of every occupant in one loop that vectorises (exp included),
+        # into rows no longer needed; then the results go to their places.
+        for j in range(count):
+            c[_P2, j], c[_P3, j], c[_P4, j] = _finish(
+                c[_TA, j], c[_PA, j], c[_M, j], c[_MW, j], c[_FCL, j], c[_TRA4, j], c[_X, j],
+                c[_HC, j],
+            )  # fmt: skip
         for j in range(count):
             i = index[j]
-            if todo[j]:  # not converged within the cap
-                pmv[i] = math.nan
-                ppd[i] = math.nan
-                tcl[i] = math.nan
-            else:
-                pmv[i], ppd[i], tcl[i] = _finish(
-                    ta[i], c[_PA, j], c[_M, j], c[_MW, j], c[_FCL, j], c[_TRA4, j], c[_X, j],
-                    c[_HC, j],
-                )  # fmt: skip
+            failed = todo[j]  # not converged within the cap
+            pmv[i] = math.nan if failed else c[_P2, j]
+            ppd[i] = math.nan if failed else c[_P3, j]
+            tcl[i] = math.nan if failed else c[_P4, j]
 
 
 @njit(cache=True, error_model="numpy")
