@@ -354,10 +354,25 @@ class HotelModel(mesa.Model):
         )  # fmt: skip
         self.arrivals += n_arrived
         self.turned_away += n_arrived - rooms.size
-        sim = self.sim
-        t_arr = guests[: rooms.size, COL_ARRIVAL_S].tolist()
-        for i, (room, t) in enumerate(zip(rooms.tolist(), t_arr, strict=True)):
-            sim.timeout(t - now).callbacks.append(Stay(self, guests, i, room).arrive)
+        if rooms.size:
+            self._schedule_arrival(guests, rooms.tolist(), 0)
+
+    def _schedule_arrival(self, guests: np.ndarray, rooms: list[int], i: int) -> None:
+        """One pending event per day's bookings, for the next to arrive (in time order).
+
+        Scheduling all of a day's arrivals at midnight kept some 20 events and their
+        guests per hotel alive for hours, long enough for the garbage collector to
+        promote them to its oldest generation and run full passes (67 ms each at 32
+        hotels) more often; a guest now exists from its arrival.
+        """
+        t = guests.item(i, COL_ARRIVAL_S)
+        timeout = self.sim.timeout(t - self.sim.now)
+        timeout.callbacks.append(partial(self._arrival, guests, rooms, i))
+
+    def _arrival(self, guests: np.ndarray, rooms: list[int], i: int, _event: simpy.Event) -> None:
+        if i + 1 < len(rooms):
+            self._schedule_arrival(guests, rooms, i + 1)
+        Stay(self, guests, i, rooms[i]).arrive()
 
     # ------------------------------------------------------------------ front desk
     def join_desk(self, served: Callable[[], None]) -> None:
