@@ -188,7 +188,8 @@ def guest_step(
     # serial dependency chain; stepping all of them at once vectorises and hides its
     # latency), bit for bit what pmv_point_warm gives each. Pass 3 scores comfort and
     # feedback.
-    # Lane rows: ta, tr, vr, rh, met, clo, wme, tcl guess in; pmv, ppd, tcl out.
+    # Lane rows: ta, tr, vr, rh, met, clo, wme, tcl guess in; pmv, ppd, tcl out. Pass 3
+    # reuses rows 0-4 for the comfort exponents and errors, then scores and chances.
     cap = ne * n_rooms
     lanes = np.empty((11, cap))
     lane_e = np.empty(cap, np.int64)
