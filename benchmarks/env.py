@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
     rng = np.random.default_rng(0)
 
     single = HotelEnv(scenario)
-    act_dim = single.action_space.shape[0]
+    act_dim = single.task.act_size
     actions = rng.uniform(-1, 1, (64, n, act_dim)).astype(np.float32)
     single.reset(seed=0)
     t0 = time.perf_counter()

@@ -155,3 +155,23 @@ def test_rule_based_beats_fixed_on_satisfaction_and_only_it_uses_personal_data()
 def test_world_rejects_a_building_scenario():
     with pytest.raises(ScenarioError, match="venue = 'building'"):
         World(load_scenario(SCENARIOS / "tiny.toml"))
+
+
+def test_guest_outcomes_are_the_records_reduced_and_give_the_same_kpis():
+    # KPIs read the lean outcomes; they must say what the full records say, whether or
+    # not the checked-out guests' records were built already.
+    w = run_world([3, 4])
+    fields = ("segment", "checked_out", "mean_satisfaction", "final_satisfaction", "present_h")
+    fields += ("mean_ppd", "review", "return_probability")
+    for e in range(2):
+        kpis_before = w.kpis(e)
+        before = w.guest_outcomes(e)
+        records = w.guest_records(e)  # builds the checked-out records
+        after = w.guest_outcomes(e)
+        assert len(before) == len(records) == len(after) > 10
+        assert any(r["checked_out"] for r in records) and not all(r["checked_out"] for r in records)
+        for outcomes in (before, after):
+            for outcome, record in zip(outcomes, records, strict=True):
+                for name in fields:
+                    np.testing.assert_equal(getattr(outcome, name), record[name])
+        assert w.kpis(e) == kpis_before

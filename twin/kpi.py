@@ -126,7 +126,7 @@ def hotel_kpis(world: World, e: int) -> dict[str, float]:
     policy was shown.
     """
     hotel = world.hotels[e]
-    records = world.guest_records(e)
+    outcomes = world.guest_outcomes(e)
     energy_hvac = float(world.energy_hvac[e].sum()) / 3.6e6
     energy_light = float(world.acc_energy_light[e]) / 3.6e6
     present_h = float(world.acc_present_h[e])
@@ -139,20 +139,20 @@ def hotel_kpis(world: World, e: int) -> dict[str, float]:
         "discomfort_kh": float(world.acc_discomfort[e]),
         "mean_ppd": float(world.acc_ppd[e]) / present_h if present_h > 0 else float("nan"),
     }
-    stayed = [r for r in records if r["present_h"] > 0 or r["checked_out"]]
-    out = [r for r in records if r["checked_out"]]
-    sats = np.array([r["mean_satisfaction"] for r in stayed])
-    reviews = np.array([r["review"] for r in out], dtype=float)
+    stayed = [g for g in outcomes if g.present_h > 0 or g.checked_out]
+    out = [g for g in outcomes if g.checked_out]
+    sats = np.array([g.mean_satisfaction for g in stayed])
+    reviews = np.array([g.review for g in out], dtype=float)
     kpis["mean_satisfaction"] = float(sats.mean()) if sats.size else float("nan")
     kpis["mean_review"] = float(reviews.mean()) if reviews.size else float("nan")
     for star in range(1, 6):
         kpis[f"review_{star}_share"] = float(np.mean(reviews == star)) if reviews.size else 0.0
     kpis["return_rate"] = (
-        float(np.mean([r["return_probability"] for r in out])) if out else float("nan")
+        float(np.mean([g.return_probability for g in out])) if out else float("nan")
     )
     seg_means = {}
     for seg in world.scenario.hotel.segments:  # type: ignore[union-attr]
-        vals = [r["mean_satisfaction"] for r in stayed if r["segment"] == seg.name]
+        vals = [g.mean_satisfaction for g in stayed if g.segment == seg.name]
         if vals:
             seg_means[seg.name] = float(np.mean(vals))
             kpis[f"satisfaction_{seg.name}"] = seg_means[seg.name]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from agents.hotel.model import HotelModel
+from agents.hotel.model import HotelModel, Outcome
 from agents.hotel.slots import GuestSlots
 from agents.kernels import (
     ASLEEP,
@@ -437,6 +437,10 @@ class World:
     def guest_records(self, e: int) -> list[dict]:
         """Checked-out guests and, at the end of a run, those still in the house."""
         return self.hotels[e].records + self.hotels[e].in_house_records()
+
+    def guest_outcomes(self, e: int) -> list[Outcome]:
+        """:meth:`guest_records` of copy ``e`` reduced to what the KPIs need, cheaply."""
+        return self.hotels[e].outcomes()
 
     def kpis(self, e: int) -> dict[str, float]:
         """Flat KPIs of copy ``e`` so far (building and hotel)."""

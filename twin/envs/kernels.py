@@ -183,7 +183,7 @@ def decode_actions(action: np.ndarray, low: np.ndarray, high: np.ndarray, out: n
     for e in range(ne):
         row = action[e]
         for i in range(nz * k):  # selects, not branches: this loop vectorises
-            a = np.float64(row[i])
+            a = float(row[i])
             a = -1.0 if a < -1.0 else a
             a = 1.0 if a > 1.0 else a
             row64[i] = lo[i] + (a + 1.0) * span[i]

@@ -188,7 +188,7 @@ class ShardedHotelVectorEnv(VectorEnv):
 
     def _new_obs(self) -> np.ndarray:
         """A new observation array; the local shard writes its rows straight into it."""
-        obs = np.empty(self.observation_space.shape, np.float32)
+        obs = np.empty((self.num_envs, self._local.task.obs_size), np.float32)
         self._local.write_observations_to(obs[: self._local_hi])
         return obs
 
