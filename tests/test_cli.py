@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from tests.conftest import SCENARIOS, run_cli
 from twin.rundir import read_table
@@ -153,3 +154,35 @@ def test_run_unknown_policy_and_non_run_dir_are_clear_errors(tmp_path):
     assert not (tmp_path / "x").exists()
     res = run_cli("compare", str(tmp_path))
     assert res.returncode == 2 and "not a run directory" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("run", "--bogus"), "No such option: --bogus"),
+        (("frobnicate",), "No such command 'frobnicate'"),
+        (("check",), "Missing argument"),
+        (("train", "--steps", "many"), "Invalid value"),
+    ],
+)
+def test_usage_mistakes_give_typer_usage_and_exit_2(args, says):
+    res = run_cli(*args)
+    assert res.returncode == 2, res.stderr
+    assert "Usage:" in res.stderr and says in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_check_rejects_infinite_horizon_with_one_line(tmp_path):
+    bad = tmp_path / "inf.toml"
+    bad.write_text((SCENARIOS / "tiny.toml").read_text() + "\n")
+    text = bad.read_text()
+    assert "[simulation]" in text
+    bad.write_text(
+        text.replace("[simulation]", "[simulation]\nhorizon_days = inf", 1).replace(
+            "horizon_days = 3\n", ""
+        )
+    )
+    res = run_cli("check", str(bad))
+    assert res.returncode == 2, res.stdout
+    assert "simulation.horizon_days = inf: input should be a finite number" in res.stderr
+    assert "Traceback" not in res.stderr

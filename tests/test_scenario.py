@@ -132,3 +132,54 @@ def test_with_seed_replaces_only_the_seed(tiny):
     t = s.with_seed(123)
     assert t.simulation.seed == 123 and t.simulation.start == s.simulation.start
     assert t.zones == s.zones
+
+
+def _float_leaves(node, path=""):
+    """(field path, value) of every float in plain scenario data, lists included."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _float_leaves(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _float_leaves(value, f"{path}[{i}]")
+    elif isinstance(node, float):
+        yield path, node
+
+
+def _replaced(node, path, value):
+    import copy
+    import re
+
+    data = copy.deepcopy(node)
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    target = data
+    for part in parts[:-1]:
+        target = target[int(part[1:-1])] if part.startswith("[") else target[part]
+    last = parts[-1]
+    if last.startswith("["):
+        target[int(last[1:-1])] = value
+    else:
+        target[last] = value
+    return data
+
+
+@pytest.mark.parametrize("name", ["hotel.toml", "building.toml"])
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")], ids=str)
+def test_every_float_of_a_shipped_scenario_must_be_finite(name, bad):
+    import tomllib
+
+    data = tomllib.loads((SCENARIOS / name).read_text())
+    leaves = list(_float_leaves(data))
+    assert len(leaves) > 30
+    for path, _ in leaves:
+        with pytest.raises(ScenarioError) as info:
+            Scenario.from_dict(_replaced(data, path, bad))
+        lines = str(info.value).splitlines()
+        assert len(lines) == 1, (path, lines)
+        assert f"{path} = {bad}" in lines[0] and "finite" in lines[0], (path, lines)
+
+
+def test_weather_section_without_kind_is_synthetic(tmp_path):
+    s = load_scenario(write(tmp_path, BASE + "[weather]\nmean_temp_c = 3.0\n"))
+    assert s.weather.kind == "synthetic" and s.weather.mean_temp_c == 3.0
+    assert "weather.kind = 'foo'" in error_of(tmp_path, BASE + '[weather]\nkind = "foo"\n')

@@ -250,28 +250,23 @@ def evaluate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``twin`` console script; returns the exit status."""
+    """Entry point of the ``twin`` console script; returns the exit status.
+
+    Usage mistakes (an unknown command or option, a missing argument) are typer's to
+    report: it prints the usage line and the problem and exits with status 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:  # typer's own exit: success, --help, or a usage error
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except TwinError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

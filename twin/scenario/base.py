@@ -1,8 +1,9 @@
 """Shared building blocks of the scenario schema: the frozen base model and number types.
 
-Scenarios are plain data. Every model here is frozen, rejects unknown keys and is strict
-about types (a quoted ``"25"`` is not a number), so a typo in a TOML file fails loudly
-with the field path instead of silently meaning something else.
+Scenarios are plain data. Every model here is frozen, rejects unknown keys, accepts only
+finite numbers and is strict about types (a quoted ``"25"`` is not a number), so a typo
+in a TOML file fails loudly with the field path instead of silently meaning something
+else.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ __all__ = [
 class ScenarioModel(BaseModel):
     """Base of every scenario section: frozen, strict, no unknown keys."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # allow_inf_nan=False: TOML reads ``inf`` and ``nan`` as floats, and no quantity of a
+    # scenario (a price, a horizon, a weight) is meaningful as either.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 PosFloat = Annotated[float, Field(gt=0)]

@@ -8,9 +8,9 @@ the 5R1C network conductances.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from twin.scenario.base import (
     Fraction,
@@ -32,7 +32,7 @@ class Simulation(ScenarioModel):
     """Clock of a run: when it starts, how long it lasts and the control step."""
 
     start: datetime = datetime(2026, 1, 5)
-    horizon_days: PosFloat = 14.0
+    horizon_days: Annotated[float, Field(gt=0, le=3660)] = 14.0
     step_minutes: PosInt = 15
     seed: Annotated[int, Field(ge=0)] = 0
 
@@ -250,4 +250,14 @@ class EpwWeather(ScenarioModel):
     path: Annotated[str, Field(min_length=1)]
 
 
-WeatherConfig = Annotated[SyntheticWeather | EpwWeather, Field(discriminator="kind")]
+def _weather_kind(data: Any) -> str | None:
+    """The ``kind`` of a weather section; a section without one is synthetic (the default)."""
+    if isinstance(data, dict):
+        return data.get("kind", "synthetic")
+    return getattr(data, "kind", None)
+
+
+WeatherConfig = Annotated[
+    Annotated[SyntheticWeather, Tag("synthetic")] | Annotated[EpwWeather, Tag("epw")],
+    Discriminator(_weather_kind),
+]

@@ -97,8 +97,14 @@ def _problem(err: Mapping[str, Any]) -> str:
 def format_validation_error(exc: ValidationError, root: type[BaseModel], source: str) -> str:
     """One line per problem: ``source: field.path = value: what is wrong / what is valid``."""
     lines = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    item_locs = [tuple(e["loc"]) for e in errors]
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] in ("too_short", "too_long") and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for other in item_locs
+        ):
+            continue  # a bad item already reported; its dropping is what shortened the list
         path = _path(loc)
         kind = err["type"]
         if kind == "extra_forbidden":
