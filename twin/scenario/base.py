@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Fraction",
     "Hour",
+    "Name",
+    "Normal",
     "NonNegFloat",
     "PosFloat",
     "PosInt",
     "ScenarioModel",
     "Temperature",
+    "normal",
     "tuple_field",
 ]
 
@@ -43,3 +46,31 @@ Temperature = Annotated[float, Field(ge=-60, le=80)]
 def tuple_field(default: Any = ..., **kwargs: Any) -> Any:
     """A tuple-valued field that accepts TOML/JSON arrays (lists) while items stay strict."""
     return Field(default, strict=False, **kwargs)
+
+
+#: A name used as a key (segments, categories, zones): letters, digits, ``_`` and ``-``.
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+
+
+class Normal(ScenarioModel):
+    """A normal distribution clipped to ``[low, high]`` (``sd = 0`` gives a constant)."""
+
+    mean: float
+    sd: NonNegFloat = 0.0
+    low: float = -1e9
+    high: float = 1e9
+
+    @model_validator(mode="after")
+    def _check(self) -> Normal:
+        if self.low > self.high:
+            raise ValueError(f"low = {self.low} must not exceed high = {self.high}")
+        if not self.low <= self.mean <= self.high:
+            raise ValueError(
+                f"mean = {self.mean} must lie within [low, high] = [{self.low}, {self.high}]"
+            )
+        return self
+
+
+def normal(mean: float, sd: float = 0.0, low: float = -1e9, high: float = 1e9) -> Normal:
+    """Shorthand for defaults."""
+    return Normal(mean=mean, sd=sd, low=low, high=high)

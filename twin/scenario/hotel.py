@@ -10,33 +10,17 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from twin.scenario.base import Fraction, Hour, NonNegFloat, PosFloat, ScenarioModel, tuple_field
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
-
-
-class Normal(ScenarioModel):
-    """A normal distribution clipped to ``[low, high]`` (``sd = 0`` gives a constant)."""
-
-    mean: float
-    sd: NonNegFloat = 0.0
-    low: float = -1e9
-    high: float = 1e9
-
-    @model_validator(mode="after")
-    def _check(self) -> Normal:
-        if self.low > self.high:
-            raise ValueError(f"low = {self.low} must not exceed high = {self.high}")
-        if not self.low <= self.mean <= self.high:
-            raise ValueError(
-                f"mean = {self.mean} must lie within [low, high] = [{self.low}, {self.high}]"
-            )
-        return self
-
-
-def normal(mean: float, sd: float = 0.0, low: float = -1e9, high: float = 1e9) -> Normal:
-    """Shorthand for defaults."""
-    return Normal(mean=mean, sd=sd, low=low, high=high)
+from twin.scenario.base import (
+    Fraction,
+    Hour,
+    Name,
+    NonNegFloat,
+    Normal,
+    PosFloat,
+    ScenarioModel,
+    normal,
+    tuple_field,
+)
 
 
 class Routine(ScenarioModel):
