@@ -13,7 +13,7 @@ actions, after a warm-up. Two figures per env:
   collection and the reset: what a training run pays.
 
 Envs: ``HotelEnv`` (one copy), ``HotelVectorEnv`` (64 copies in one World, one
-process), ``ShardedHotelVectorEnv`` (two shards of 32: this process and one child, one
+process), ``ShardedVectorEnv`` (two shards of 32: this process and one child, one
 core each) and SB3's ``DummyVecEnv`` over 64 ``HotelEnv``, which is
 what SB3 users get without a native vector env. The ratios are against that baseline,
 measured in the same run. The JSON's ``vector_env_steps_per_s`` is the native vector
@@ -33,9 +33,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from benchmarks.common import machine, report
-from twin.envs.hotel import HotelEnv
-from twin.envs.sharded import ShardedHotelVectorEnv
-from twin.envs.vector import HotelVectorEnv
+from twin.envs.hotel import HotelEnv, HotelVectorEnv
+from twin.envs.sharded import ShardedVectorEnv
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +113,7 @@ def main(argv: list[str]) -> int:
     vec_rate, vec_ep, vec_reset = measure_vector(
         HotelVectorEnv(n, scenario), actions, args.steps, n, horizon
     )
-    with ShardedHotelVectorEnv(n, scenario, workers=2) as sharded:
+    with ShardedVectorEnv(n, scenario, workers=2) as sharded:
         sh_rate, sh_ep, sh_reset = measure_vector(sharded, actions, args.steps, n, horizon)
 
     dummy = DummyVecEnv([lambda: HotelEnv(scenario) for _ in range(n)])
@@ -130,7 +129,7 @@ def main(argv: list[str]) -> int:
     dummy.reset()  # the episode ends in DummyVecEnv's own reset of each env
     dummy_ep = horizon * n / timed(lambda i: dummy.step(actions[i % 64]), horizon)
     best_rate, best_ep, best_name = max(
-        (vec_rate, vec_ep, "HotelVectorEnv"), (sh_rate, sh_ep, "ShardedHotelVectorEnv")
+        (vec_rate, vec_ep, "HotelVectorEnv"), (sh_rate, sh_ep, "ShardedVectorEnv")
     )
     figures = {
         "benchmark": "env",
@@ -174,7 +173,7 @@ def main(argv: list[str]) -> int:
             f"whole episode {vec_ep:,.0f}; reset {vec_reset:.2f} s",
         ),
         (
-            f"ShardedHotelVectorEnv (N={n}, 2 processes)",
+            f"ShardedVectorEnv (N={n}, 2 processes)",
             f"{sh_rate:,.0f} env-steps/s",
             f"whole episode {sh_ep:,.0f}; reset {sh_reset:.2f} s",
         ),

@@ -7,8 +7,8 @@ warm-up run that compiles (or loads) the kernels.
 
 Agent update: a World of the same scenario is advanced under the rule-based policy to
 an evening with about 110 guests in the house. From that snapshot the per-step guest
-update is applied by :func:`agents.kernels.guest_step` over the slots and by Mesa's
-``model.agents.do("step")`` (:meth:`agents.hotel.agents.Guest.step`), on copies of the
+update is applied by :func:`agents.hotel.guest_kernel.guest_step` over the slots and by Mesa's
+``model.agents.do(guest_step_reference, inputs)`` (:mod:`agents.hotel.reference`), on copies of the
 same state with the same inputs: the rooms' conditions at that time, uniform feedback
 draws, and the hour of day advancing by one step per repetition, so repetitions cycle
 through a day's mix of sleeping, awake and absent guests. Both paths are first checked
@@ -24,14 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.hotel.guest_kernel import guest_step
+from agents.hotel.reference import guest_step_reference
 from agents.hotel.slots import GuestSlots
-from agents.kernels import guest_step
 from benchmarks.common import best_of, machine, report
 from policies import make_policy
 from policies.rollout import run_episode
 from twin.envs.hotel import HotelEnv
-from twin.envs.task import HotelTask
 from twin.scenario import load_scenario
+from twin.venues.hotel.task import HotelTask
 from twin.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +52,9 @@ def advanced_world(n_envs: int, steps: int, seed: int) -> World:
     task = HotelTask(world, personal_data=True)
     policy = make_policy("rule_based", task)
     for _ in range(steps):
-        obs = world.observe(task.personal_data)
-        action, _ = policy.predict(task.encode(obs))
-        world.step(task.decode(action), disclosed=task.disclosed(obs))
+        obs, known = task.observe()
+        action, _ = policy.predict(obs)
+        world.step(task.decode(action), disclosed=known)
     return world
 
 
@@ -63,14 +64,14 @@ class Update:
     def __init__(self, world: World, n_hours: int, seed: int) -> None:
         self.world = world
         ne = world.n_envs
-        rz = world.room_zone
+        rz = world.venue.room_zone
         rng = np.random.default_rng(seed)
         self.rooms = {
             "t_air": np.ascontiguousarray(world.air[:, rz]),
             "t_op": np.ascontiguousarray(world.op[:, rz]),
             "lux": np.ascontiguousarray(world.lux[:, rz]),
             "cct": np.ascontiguousarray(world.cct[:, rz]),
-            "noise": rng.random((ne, world.n_rooms)),
+            "noise": rng.random((ne, world.venue.n_rooms)),
         }
         h0 = world.hours[world.t]
         self.hours = [(h0 + i * world.dt_h) % 24.0 for i in range(n_hours)]
@@ -80,7 +81,7 @@ class Update:
                 {
                     "hour": h,
                     "dt_h": world.dt_h,
-                    "p": world.params,
+                    "p": world.venue.params,
                     **{key: value[e] for key, value in self.rooms.items()},
                 }
                 for e in range(ne)
@@ -93,13 +94,13 @@ class Update:
         n = len(self.hours)
         for i in range(reps):
             guest_step(
-                self.hour_arrays[i % n], w.dt_h, w.params, s.active, s.routine, s.prefs,
+                self.hour_arrays[i % n], w.dt_h, w.venue.params, s.active, s.routine, s.prefs,
                 r["t_air"], r["t_op"], r["lux"], r["cct"], r["noise"], s.state, s.sat, s.acc,
                 s.tcl, s.feedback, s.ppd_now,
             )  # fmt: skip
 
     def mesa(self, s: GuestSlots, reps: int) -> None:
-        models = self.world.hotels
+        models = self.world.venue.hotels
         saved = [m.slots for m in models]
         n = len(self.hours)
         try:
@@ -107,8 +108,7 @@ class Update:
                 m.slots = s
             for i in range(reps):
                 for m, inp in zip(models, self.inputs[i % n], strict=True):
-                    m.step_inputs = inp
-                    m.agents.do("step")
+                    m.agents.do(guest_step_reference, inp)
         finally:
             for m, old in zip(models, saved, strict=True):
                 m.slots = old
@@ -150,9 +150,9 @@ def main(argv: list[str]) -> int:
 
     # --- agent update, same state both ways
     world = advanced_world(1, args.advance, args.seed)
-    snap = world.slots.copy()
+    snap = world.venue.slots.copy()
     in_house = int((snap.active == 1).sum())
-    n_agents = sum(len(m.agents) for m in world.hotels)
+    n_agents = sum(len(m.agents) for m in world.venue.hotels)
     assert n_agents == in_house
     day = int(round(24.0 / world.dt_h))
     upd = Update(world, day, args.seed)
@@ -173,7 +173,7 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         big = advanced_world(args.batch_envs, args.advance, args.seed)
         t_adv = time.perf_counter() - t0
-        big_snap = big.slots.copy()
+        big_snap = big.venue.slots.copy()
         big_in_house = int((big_snap.active == 1).sum())
         big_upd = Update(big, day, args.seed)
         per_batch = timed(lambda n: big_upd.kernel(big_snap.copy(), n), args.batch_reps, 3)
@@ -197,7 +197,7 @@ def main(argv: list[str]) -> int:
     figures = {
         "benchmark": "hotel",
         "scenario": "hotel.toml",
-        "n_rooms": world.n_rooms,
+        "n_rooms": world.venue.n_rooms,
         "n_steps": n_steps,
         "hotel_run_s": round(t_rule, 3),
         "hotel_run_fixed_s": round(t_fixed, 3),
@@ -216,7 +216,7 @@ def main(argv: list[str]) -> int:
     }
     hour = world.hours[world.t]
     rows = [
-        ("scenario", f"{world.n_rooms} rooms x {n_steps:,} steps", "14 days of 5-min steps"),
+        ("scenario", f"{world.venue.n_rooms} rooms x {n_steps:,} steps", "14 days of 5-min steps"),
         (
             "full run, rule_based",
             f"{t_rule:.2f} s",
@@ -232,7 +232,7 @@ def main(argv: list[str]) -> int:
         (
             "Numba kernel guest_step",
             f"{rate_kernel:,.3g} agent-steps/s",
-            f"{per_kernel * 1e6:,.1f} us/step (all {world.n_rooms} slots)",
+            f"{per_kernel * 1e6:,.1f} us/step (all {world.venue.n_rooms} slots)",
         ),
         (
             "Mesa agents.do('step')",

@@ -7,7 +7,8 @@ from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
 
-from policies.evaluation import rollout_seeds, summarise
+from policies.evaluation import headline_kpis, rollout_seeds, summarise
+from twin.rundir import atomic_write
 
 
 class TrainingCallback(BaseCallback):
@@ -39,13 +40,12 @@ class TrainingCallback(BaseCallback):
         cfg = self.trainer.config
         policy = self.trainer.policy(self.model, self.env_ref)
         episodes = rollout_seeds(self.trainer.scenario, lambda task: policy, cfg.eval_seeds)
-        summary = summarise(episodes)
-        for key in ("reward", "mean_satisfaction", "energy_kwh"):
-            self.logger.record(f"eval/{key}", summary[key]["mean"])
+        summary = summarise(episodes, headline_kpis(self.trainer.scenario))
+        for key in ("reward", *headline_kpis(self.trainer.scenario)[:3]):
+            if key in summary:
+                self.logger.record(f"eval/{key}", summary[key]["mean"])
         path = self.trainer.run_dir / "evaluations.json"
         log = json.loads(path.read_text()) if path.is_file() else []
         log.append({"steps": steps, **{k: v for k, v in summary.items() if k != "_seeds"}})
-        from policies.training import atomic_write
-
         atomic_write(path, json.dumps(log, indent=2) + "\n")
         return summary

@@ -14,14 +14,9 @@ import numpy as np
 from scipy import stats
 
 from policies.base import Policy
-from twin.envs.vector import HotelVectorEnv
+from twin.envs.vector import TwinVectorEnv
 from twin.scenario import Scenario
-
-#: KPIs summarised by default (plus the episode reward).
-EVAL_KPIS = (
-    "mean_satisfaction", "discomfort_kh", "energy_kwh", "cost", "fairness_gap",
-    "personal_data_used", "mean_review", "return_rate", "mean_ppd",
-)  # fmt: skip
+from twin.venues import venue_class
 
 
 def rollout_seeds(
@@ -31,7 +26,7 @@ def rollout_seeds(
 
     Returns one dict per seed: the episode's KPIs plus ``reward``.
     """
-    venv = HotelVectorEnv(len(seeds), scenario)
+    venv = TwinVectorEnv(len(seeds), scenario)
     policy: Policy = make(venv.task)
     venv.task.personal_data = policy.uses_personal_data
     obs, _ = venv.reset(seed=[int(s) for s in seeds])
@@ -49,7 +44,12 @@ def rollout_seeds(
     raise RuntimeError("episode did not end at the scenario horizon")  # pragma: no cover
 
 
-def summarise(episodes: Sequence[dict[str, float]], keys: Sequence[str] = EVAL_KPIS) -> dict:
+def headline_kpis(scenario: Scenario) -> tuple[str, ...]:
+    """The KPIs an evaluation of the scenario's venue summarises (plus the reward)."""
+    return venue_class(scenario.venue).headline_kpis
+
+
+def summarise(episodes: Sequence[dict[str, float]], keys: Sequence[str]) -> dict:
     """Mean and 95 % Student-t confidence interval over seeds, per KPI and for the reward."""
     out: dict[str, dict[str, float]] = {}
     n = len(episodes)

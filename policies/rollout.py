@@ -1,7 +1,8 @@
-"""Run one policy through one episode of a hotel env, optionally recording everything.
+"""Run one policy through one episode of a venue env, optionally recording everything.
 
-``twin run`` and ``twin evaluate`` both go through :func:`run_episode`, so a baseline and
-a trained model are scored on exactly the same path.
+``twin run`` and ``twin evaluate`` both go through :func:`run_episode` (or its batched
+twin :func:`policies.evaluation.rollout_seeds`), so a baseline and a trained model are
+scored on exactly the same path.
 """
 
 from __future__ import annotations
@@ -12,37 +13,34 @@ from typing import Any
 
 import numpy as np
 
-from agents.kernels import ASLEEP, AWAKE
 from policies.base import Policy
-from twin.envs.hotel import HotelEnv
-from twin.envs.task import REWARD_TERMS
+from twin.envs.core import TwinEnv
 
 
 @dataclass
 class Episode:
-    """What one episode produced: KPIs, reward and, when recorded, time series."""
+    """What one episode produced: KPIs, reward, occupant records and time series.
+
+    ``series`` (when recorded) holds the building's per-step arrays, then the venue's.
+    """
 
     kpis: dict[str, float]
     reward: float
     reward_terms: dict[str, float]
-    guests: list[dict[str, Any]]
+    records: list[dict[str, Any]]
     zone_names: tuple[str, ...] = ()
-    room_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     series: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class _Recorder:
-    """Per-step copies of the World's state for the run directory (one environment)."""
+    """Per-step copies of the World's state for the run directory (copy 0)."""
 
-    def __init__(self, env: HotelEnv) -> None:
+    def __init__(self, env: TwinEnv) -> None:
         self.env = env
         self.rows: dict[str, list[np.ndarray]] = {}
 
     def add(self) -> None:
         w = self.env.world
-        s = w.slots
-        seg = s.segment[0]
-        present = (s.state[0] == AWAKE) | (s.state[0] == ASLEEP)
         row = {
             "t_air": w.air[0].copy(),
             "t_op": w.op[0].copy(),
@@ -51,12 +49,9 @@ class _Recorder:
             "lux": w.lux[0].copy(),
             "p_hvac": w.p_hvac[0].copy(),
             "p_light": w.p_light[0].copy(),
-            "room_pref_temp": np.where(s.active[0] == 1, s.prefs[0, 0], np.nan),
-            "room_present": present.astype(np.int8),
-            "room_sold": s.active[0].copy(),
-            "room_segment": seg.copy(),
-            "room_sat": np.where(s.active[0] == 1, s.sat[0], np.nan),
-            "queue": np.array([len(w.hotels[0].desk.queue)]),
+            "occupied": w.zone_occupied[0].copy(),
+            "count": w.count[0].copy(),
+            **w.venue.snapshot(0),
         }
         for key, value in row.items():
             self.rows.setdefault(key, []).append(value)
@@ -64,13 +59,14 @@ class _Recorder:
     def arrays(self) -> dict[str, np.ndarray]:
         w = self.env.world
         out = {k: np.stack(v) for k, v in self.rows.items()}
-        out["times"] = w.times[: len(self.rows["t_air"])]
-        out["t_out"] = w.t_out[: len(self.rows["t_air"]), 0]
+        n = len(self.rows["t_air"])
+        out["times"] = w.times[:n]
+        out["t_out"] = w.t_out[:n, 0]
         return out
 
 
 def run_episode(
-    env: HotelEnv,
+    env: TwinEnv,
     policy: Policy,
     seed: int,
     record: bool = False,
@@ -85,7 +81,7 @@ def run_episode(
     env.task.personal_data = policy.uses_personal_data
     obs, _ = env.reset(seed=seed)
     recorder = _Recorder(env) if record else None
-    total, terms = 0.0, dict.fromkeys(REWARD_TERMS, 0.0)
+    total, terms = 0.0, dict.fromkeys(env.task.reward_terms, 0.0)
     n = env.world.n_steps
     state, start = None, np.ones(1, dtype=bool)
     info: dict[str, Any] = {}
@@ -107,8 +103,7 @@ def run_episode(
         kpis=kpis,
         reward=float(total),
         reward_terms=terms,
-        guests=env.world.guest_records(0),
+        records=env.world.records(0),
         zone_names=env.world.building.zone_names,
-        room_zone=env.world.room_zone,
         series=recorder.arrays() if recorder is not None else {},
     )

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from policies.base import Policy
-from twin.envs.task import F_GLOBAL, F_ZONE, HotelTask
 from twin.errors import DependencyNotInstalled, PolicyError
+from twin.venues.base import Task
 
 POLICY_FILE = "policy.zip"
 META_FILE = "policy.json"
@@ -38,8 +38,8 @@ class TrainedPolicy:
         residual_scale: float = 0.0,
         name: str = "trained",
         uses_personal_data: bool = True,
-        layout: str = "hotel",
-        n_zones: int = 0,
+        layout: str = "full",
+        zone_layout: Any = None,
     ) -> None:
         self.model = model
         self.obs_mean, self.obs_std = obs_mean, np.sqrt(obs_var + epsilon)
@@ -49,7 +49,8 @@ class TrainedPolicy:
         self.name = name
         self.uses_personal_data = uses_personal_data
         self.layout = layout
-        self.n_zones = n_zones
+        #: The task's ZoneLayout when the model acts per zone (``layout = "zone"``).
+        self.zone_layout = zone_layout if layout == "zone" else None
 
     def normalise(self, obs: np.ndarray) -> np.ndarray:
         """The observation as the model saw it in training (VecNormalize statistics)."""
@@ -68,9 +69,7 @@ class TrainedPolicy:
         obs = np.asarray(observation, dtype=np.float32)
         single = obs.ndim == 1
         batch = obs.reshape(-1, obs.shape[-1])
-        from policies.zone_env import zone_view
-
-        model_obs = zone_view(batch, self.n_zones) if self.layout == "zone" else batch
+        model_obs = self.zone_layout.zone_view(batch) if self.zone_layout is not None else batch
         action, _ = self.model.predict(self.normalise(model_obs), deterministic=deterministic)
         action = np.asarray(action, dtype=np.float32).reshape(batch.shape[0], -1)
         if self.base is not None:
@@ -94,7 +93,7 @@ def policy_paths(path: str | Path) -> tuple[Path, Path]:
     return folder, zip_path
 
 
-def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
+def load_trained_policy(path: str | Path, task: Task) -> TrainedPolicy:
     """Load a trained policy for the env described by ``task``.
 
     Raises:
@@ -107,22 +106,31 @@ def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
         raise DependencyNotInstalled(
             "trained policies need stable-baselines3: pip install -c constraints.txt -e '.[rl]'"
         ) from exc
-    from policies import BASELINES
+    from policies import baseline
 
     folder, zip_path = policy_paths(path)
     meta = json.loads((folder / META_FILE).read_text())
     norm = np.load(folder / NORM_FILE)
-    layout = meta.get("layout", "hotel")
-    expected = F_ZONE + F_GLOBAL if layout == "zone" else task.obs_size
+    layout = meta.get("layout", "full")
+    zone_layout = getattr(task, "zone_layout", None)
+    if layout == "zone" and zone_layout is None:
+        raise PolicyError(f"{zip_path}: a per-zone policy, but this task has no zone layout")
+    expected = zone_layout.zone_obs_size if layout == "zone" else task.obs_size
     if norm["mean"].shape[0] != expected:
         raise PolicyError(
             f"{zip_path}: trained for observations of size {norm['mean'].shape[0]}, but this "
-            f"scenario has {task.obs_size} ({task.nz} zones); use the scenario it was trained on"
+            f"scenario has {task.obs_size} ({task.world.nz} zones); use the scenario it was "
+            "trained on"
+        )
+    venue = meta.get("venue", "hotel")
+    if venue != task.world.scenario.venue:
+        raise PolicyError(
+            f"{zip_path}: trained on a {venue} scenario, not a {task.world.scenario.venue} one"
         )
     algo: Any = {"ppo": PPO, "sac": SAC}[meta["algo"]]
     model = algo.load(zip_path, device="cpu")
     residual = meta.get("residual")
-    base = BASELINES[residual](task) if residual else None
+    base = baseline(residual, task) if residual else None
     return TrainedPolicy(
         model,
         norm["mean"],
@@ -134,5 +142,5 @@ def load_trained_policy(path: str | Path, task: HotelTask) -> TrainedPolicy:
         name=f"{meta['algo']}:{folder.name}",
         uses_personal_data=bool(meta.get("personal_data", True)),
         layout=layout,
-        n_zones=task.nz,
+        zone_layout=zone_layout,
     )

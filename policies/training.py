@@ -29,6 +29,7 @@ import numpy as np
 
 from policies.trained import META_FILE, NORM_FILE, POLICY_FILE, TrainedPolicy
 from twin.errors import RunDirectoryError, TwinError
+from twin.rundir import atomic_write
 from twin.scenario import Scenario, load_scenario
 
 CONFIG_FILE = "train_config.json"
@@ -40,11 +41,12 @@ EVAL_FILE = "evaluations.json"
 class TrainConfig:
     """Everything that defines a training job (saved as ``train_config.json``).
 
-    Step counts (``total_steps``, ``checkpoint_every``, ``eval_every``) are hotel
+    Step counts (``total_steps``, ``checkpoint_every``, ``eval_every``) are venue
     environment steps whatever the layout. ``layout = "zone"`` trains one network
-    shared by all zones on per-zone rewards (:mod:`policies.zone_env`); ``"hotel"``
-    trains on the whole observation and the hotel's reward (PPO with the per-zone actor
-    of :mod:`policies.networks`).
+    shared by all zones on per-zone rewards (:mod:`policies.zone_env`); ``"full"``
+    trains on the whole observation and reward with the per-zone actor of
+    :mod:`policies.networks` (both need a task with a zone layout, like the hotel's);
+    ``"flat"`` trains an MLP on the whole observation and reward (any venue).
     ``residual`` names a rule baseline the learned policy corrects (``action = base +
     residual_scale * policy``), or ``None`` to learn the full action. ``eval_seeds`` are
     held out: training environments draw their seeds from ``seed``.
@@ -52,7 +54,7 @@ class TrainConfig:
 
     scenario: str
     algo: Literal["ppo", "sac"] = "ppo"
-    layout: Literal["zone", "hotel"] = "zone"
+    layout: Literal["zone", "full", "flat"] = "zone"
     total_steps: int = 500_000
     n_envs: int = 32
     seed: int = 0
@@ -82,8 +84,8 @@ class TrainConfig:
         for name in ("checkpoint_every", "eval_every"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} = {getattr(self, name)} must be >= 0 (0 turns it off)")
-        if self.layout not in ("zone", "hotel"):
-            problems.append(f"layout = {self.layout!r} must be 'zone' or 'hotel'")
+        if self.layout not in ("zone", "full", "flat"):
+            problems.append(f"layout = {self.layout!r} must be 'zone', 'full' or 'flat'")
         if self.algo not in ("ppo", "sac"):
             problems.append(f"algo = {self.algo!r} must be 'ppo' or 'sac'")
         if not 0 < self.gamma <= 1:
@@ -106,6 +108,8 @@ class TrainConfig:
         if unknown:
             raise TwinError(f"training config: unknown keys {', '.join(unknown)}")
         data["eval_seeds"] = tuple(data.get("eval_seeds", ()))
+        if data.get("layout") == "hotel":  # the name "full" had before other venues
+            data["layout"] = "full"
         return cls(**data)
 
 
@@ -117,18 +121,18 @@ def minibatch_size(rollout: int, wanted: int) -> int:
     return rollout // count
 
 
-def hotel_venv(env: Any) -> Any:
-    """The :class:`~twin.envs.vector.HotelVectorEnv` inside a stack of SB3 wrappers."""
+def default_layout(scenario: Scenario) -> Literal["zone", "flat"]:
+    """``zone`` where the venue's task has a zone layout (the hotel), else ``flat``."""
+    from twin.venues import venue_class
+
+    return "zone" if venue_class(scenario.venue).zone_layout else "flat"
+
+
+def native_venv(env: Any) -> Any:
+    """The :class:`~twin.envs.vector.TwinVectorEnv` inside a stack of SB3 wrappers."""
     while not hasattr(env, "world"):
         env = env.venv
     return env
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename (never half-written)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
 
 
 def save_norm(path: Path, venv: Any) -> None:
@@ -193,15 +197,15 @@ class Trainer:
     def _make_env(self, n_envs: int, training: bool) -> Any:
         from stable_baselines3.common.vec_env import VecNormalize
 
-        from policies import BASELINES
+        from policies import baseline
         from policies.residual import ResidualVecEnv
         from policies.vec_env import SB3VecEnv
         from policies.zone_env import ZoneVecEnv
-        from twin.envs.vector import HotelVectorEnv
+        from twin.envs.vector import TwinVectorEnv
 
         cfg = self.config
-        venv = HotelVectorEnv(n_envs, self.scenario, personal_data=cfg.personal_data)
-        base = BASELINES[cfg.residual](venv.task) if cfg.residual else None
+        venv = TwinVectorEnv(n_envs, self.scenario, personal_data=cfg.personal_data)
+        base = baseline(cfg.residual, venv.task) if cfg.residual else None
         env: Any
         if cfg.layout == "zone":
             env = ZoneVecEnv(venv, base, cfg.residual_scale)
@@ -215,21 +219,20 @@ class Trainer:
         from stable_baselines3 import PPO, SAC
 
         from policies.networks import ZonePolicy, zone_policy_kwargs
-        from twin.envs.task import F_GLOBAL, F_ZONE
 
         cfg = self.config
         tb = str(self.run_dir / "tb")
         batch = minibatch_size(cfg.n_steps * env.num_envs, cfg.batch_size)
         if cfg.algo == "ppo":
-            if cfg.layout == "zone":
-                policy: Any = "MlpPolicy"
-                kwargs: dict[str, Any] = {
-                    "net_arch": [cfg.hidden, cfg.hidden], "log_std_init": cfg.log_std_init
-                }  # fmt: skip
-            else:
-                policy = ZonePolicy
-                nz = hotel_venv(env).task.nz
-                kwargs = zone_policy_kwargs(nz, F_ZONE, F_GLOBAL, cfg.hidden, cfg.log_std_init)
+            if cfg.layout == "full":
+                policy: Any = ZonePolicy
+                lay = native_venv(env).task.zone_layout
+                kwargs: dict[str, Any] = zone_policy_kwargs(
+                    lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init
+                )
+            else:  # one zone's view ("zone"), or the whole observation ("flat")
+                policy = "MlpPolicy"
+                kwargs = {"net_arch": [cfg.hidden, cfg.hidden], "log_std_init": cfg.log_std_init}
             return PPO(
                 policy, env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
                 batch_size=batch, n_epochs=cfg.n_epochs, gamma=cfg.gamma,
@@ -251,7 +254,7 @@ class Trainer:
 
     @cached_property
     def slots(self) -> int:
-        """SB3 steps per hotel env-step: one per zone in the zone layout, else one."""
+        """SB3 steps per env-step: one per zone in the zone layout, else one."""
         if self.config.layout != "zone":
             return 1
         from twin.building import build_building
@@ -259,7 +262,7 @@ class Trainer:
         return build_building(self.scenario).n_zones
 
     def env_steps(self, model: Any) -> int:
-        """Hotel env-steps done by ``model`` (SB3 counts zone slots in the zone layout)."""
+        """Env-steps done by ``model`` (SB3 counts zone slots in the zone layout)."""
         return int(model.num_timesteps) // self.slots
 
     def checkpoint(self, model: Any, env: Any) -> None:
@@ -293,6 +296,7 @@ class Trainer:
         _model_to_bytes(model, self.run_dir, POLICY_FILE)
         save_norm(self.run_dir / NORM_FILE, env)
         meta = {"algo": cfg.algo, "layout": cfg.layout, "residual": cfg.residual,
+                "venue": self.scenario.venue,
                 "residual_scale": cfg.residual_scale, "personal_data": cfg.personal_data,
                 "steps": self.env_steps(model)}  # fmt: skip
         atomic_write(self.run_dir / META_FILE, json.dumps(meta, indent=2) + "\n")
@@ -333,14 +337,15 @@ class Trainer:
 
     def policy(self, model: Any, env: Any) -> TrainedPolicy:
         """The policy as it would be deployed now (for evaluation during training)."""
-        from policies import BASELINES
+        from policies import baseline
 
         cfg = self.config
-        task = hotel_venv(env).task
+        task = native_venv(env).task
         rms = env.obs_rms
-        base = BASELINES[cfg.residual](task) if cfg.residual else None
+        base = baseline(cfg.residual, task) if cfg.residual else None
         return TrainedPolicy(
             model, rms.mean.copy(), rms.var.copy(), env.clip_obs, env.epsilon, base=base,
             residual_scale=cfg.residual_scale, name=cfg.algo,
-            uses_personal_data=cfg.personal_data, layout=cfg.layout, n_zones=task.nz,
+            uses_personal_data=cfg.personal_data, layout=cfg.layout,
+            zone_layout=getattr(task, "zone_layout", None),
         )  # fmt: skip

@@ -2,7 +2,8 @@
 
 SB3 expects ``done = terminated or truncated``, ``info["terminal_observation"]`` and
 ``info["TimeLimit.truncated"]`` per environment, and seeds handed over through
-``seed()``; :class:`HotelVectorEnv` provides the same facts in Gymnasium's batched form.
+``seed()``; :class:`~twin.envs.vector.TwinVectorEnv` provides the same facts in Gymnasium's
+batched form.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvObs, VecEnvStepReturn
 
-from twin.envs.vector import HotelVectorEnv
+from twin.envs.vector import TwinVectorEnv
 
 
 class NativeVecEnvMethods:
@@ -43,9 +44,9 @@ class NativeVecEnvMethods:
 
 
 class SB3VecEnv(NativeVecEnvMethods, VecEnv):
-    """Expose a :class:`HotelVectorEnv` to SB3 without N Python envs."""
+    """Expose a native vector env (any venue) to SB3 without N Python envs."""
 
-    def __init__(self, venv: HotelVectorEnv) -> None:
+    def __init__(self, venv: TwinVectorEnv) -> None:
         self.venv = venv
         self.render_mode = None
         super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)

@@ -35,7 +35,7 @@ def run_outputs(seed: int, policy_name: str) -> dict:
 
     env = HotelEnv(load_scenario(SCENARIO))
     episode = run_episode(env, make_policy(policy_name, env.task), seed)
-    return {"kpis": episode.kpis, "reward": episode.reward, "guests": episode.guests}
+    return {"kpis": episode.kpis, "reward": episode.reward, "guests": episode.records}
 
 
 def env_steps(seed: int) -> dict[str, np.ndarray]:

@@ -7,8 +7,9 @@ import pytest
 
 from tests.conftest import SCENARIOS
 from twin.errors import ScenarioError
+from twin.interface import Commands
 from twin.scenario import load_scenario
-from twin.world import Action, World
+from twin.world import World
 
 SMALL = SCENARIOS / "hotel_small.toml"
 
@@ -44,7 +45,7 @@ def test_each_copy_draws_its_own_variant_reproducibly(tmp_path):
     for env in range(3):
         single = World(s, n_envs=1)
         single.reset([env + 1])
-        a = Action(*(np.full((1, single.nz), v) for v in (21.0, 24.0, 0.0, 3000.0)))
+        a = Commands(*(np.full((1, single.nz), v) for v in (21.0, 24.0, 0.0, 3000.0)))
         for _ in range(96):
             single.step(a)
         heat.append(single.energy_hvac.sum())
@@ -58,19 +59,19 @@ def test_sensors_are_delayed_and_noisy(tmp_path):
     )
     w = World(s, n_envs=1)
     w.reset([5])
-    a = Action(*(np.full((1, w.nz), v) for v in (21.0, 24.0, 300.0, 3000.0)))
+    a = Commands(*(np.full((1, w.nz), v) for v in (21.0, 24.0, 300.0, 3000.0)))
     history = []
     for _ in range(6):
         w.step(a)
         history.append(w.air[0].copy())
-    np.testing.assert_array_equal(w.observe(True)["zone_temp_c"][0], history[-3])
+    np.testing.assert_array_equal(w.measurements().temperature_c[0], history[-3])
     noisy = scenario_with(
         tmp_path, "enabled = true\nsensor_noise_k = 0.5\nsensor_delay_steps = [0, 0]\n"
     )
     w = World(noisy, n_envs=1)
     w.reset([5])
     w.step(a)
-    error = w.observe(True)["zone_temp_c"][0] - w.air[0]
+    error = w.measurements().temperature_c[0] - w.air[0]
     assert 0.2 < error.std() < 0.9
 
 

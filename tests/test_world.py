@@ -13,15 +13,17 @@ from policies.rollout import run_episode
 from tests.conftest import SCENARIOS
 from twin.envs.hotel import HotelEnv
 from twin.errors import ScenarioError
+from twin.interface import Commands
 from twin.scenario import load_scenario
-from twin.world import Action, World
+from twin.venues.hotel.task import HotelTask
+from twin.world import World
 
 SMALL = SCENARIOS / "hotel_small.toml"
 
 
-def house_action(world: World) -> Action:
+def house_action(world: World) -> Commands:
     ne, nz = world.n_envs, world.nz
-    return Action(
+    return Commands(
         np.full((ne, nz), 21.0), np.full((ne, nz), 24.0), np.full((ne, nz), 300.0),
         np.full((ne, nz), 3500.0),
     )  # fmt: skip
@@ -48,15 +50,15 @@ def test_batched_world_equals_single_worlds():
     for e, seed in enumerate(seeds):
         single = run_world([seed], steps=150)
         np.testing.assert_array_equal(batched.theta_m[e], single.theta_m[0])
-        np.testing.assert_array_equal(batched.slots.sat[e], single.slots.sat[0])
-        np.testing.assert_array_equal(batched.slots.state[e], single.slots.state[0])
+        np.testing.assert_array_equal(batched.venue.slots.sat[e], single.venue.slots.sat[0])
+        np.testing.assert_array_equal(batched.venue.slots.state[e], single.venue.slots.state[0])
         assert batched.kpis(e) == single.kpis(0)
 
 
 def test_mesa_agents_follow_the_slots():
     w = run_world([1], steps=60)  # 15:00 on day one: some guests out, some in
     w.sync_agents()
-    hotel, slots = w.hotels[0], w.slots
+    hotel, slots = w.venue.hotels[0], w.venue.slots
     active = np.flatnonzero(slots.active[0] == 1)
     assert len(hotel.agents) == active.size > 0
     for agent in hotel.agents:
@@ -75,7 +77,7 @@ def test_rooms_are_never_double_booked_and_full_hotel_turns_guests_away(tmp_path
     a = house_action(w)
     for _ in range(w.n_steps):
         w.step(a)
-    records = w.guest_records(0)
+    records = w.records(0)
     by_room: dict[str, list[tuple[float, float]]] = {}
     for r in records:
         by_room.setdefault(r["room"], []).append((r["arrival_h"], r["departure_h"]))
@@ -117,24 +119,28 @@ def test_non_consenting_guests_preferences_never_reach_the_policy():
     w.reset([2])
     for _ in range(70):
         w.step(house_action(w))
-    s = w.slots
+    s = w.venue.slots
     sold = s.active[0] == 1
     refusing = sold & (s.consent[0] == 0)
     consenting = sold & (s.consent[0] == 1)
     assert refusing.any() and consenting.any()
-    before = w.observe(personal_data=True)
+
+    def observe(personal_data: bool) -> dict[str, np.ndarray]:
+        return HotelTask(w, personal_data).reference()
+
+    before = observe(personal_data=True)
     s.prefs[0, 0, refusing] += 3.0  # change what refusing guests really want
     s.prefs[2, 0, refusing] *= 2.0
     s.prefs[3, 0, refusing] += 800.0
-    after = w.observe(personal_data=True)
+    after = observe(personal_data=True)
     for key in ("room_pref_temp_c", "room_pref_lux", "room_pref_cct_k", "room_pref_known"):
         np.testing.assert_array_equal(before[key], after[key])
     assert np.all(before["room_pref_known"][0][refusing] == 0)
     # Consenting guests' preferences do show, and only when personal data is allowed.
     s.prefs[0, 0, consenting] += 1.0
-    shown = w.observe(personal_data=True)["room_pref_temp_c"][0]
+    shown = observe(personal_data=True)["room_pref_temp_c"][0]
     np.testing.assert_allclose(shown[consenting], s.prefs[0, 0, consenting])
-    hidden = w.observe(personal_data=False)
+    hidden = observe(personal_data=False)
     assert np.all(hidden["room_pref_known"] == 0)
     assert np.all(hidden["room_pref_temp_c"] == w.scenario.thermostat.heating_setpoint_c)
 
@@ -165,9 +171,9 @@ def test_guest_outcomes_are_the_records_reduced_and_give_the_same_kpis():
     fields += ("mean_ppd", "review", "return_probability")
     for e in range(2):
         kpis_before = w.kpis(e)
-        before = w.guest_outcomes(e)
-        records = w.guest_records(e)  # builds the checked-out records
-        after = w.guest_outcomes(e)
+        before = w.venue.outcomes(e)
+        records = w.records(e)  # builds the checked-out records
+        after = w.venue.outcomes(e)
         assert len(before) == len(records) == len(after) > 10
         assert any(r["checked_out"] for r in records) and not all(r["checked_out"] for r in records)
         for outcomes in (before, after):

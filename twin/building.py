@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.errors import ScenarioError
+from twin.physics.kernels import heat_pump_inv_cop
 from twin.physics.network import (
     CONSTRUCTION_CLASSES,
     H_IS,
@@ -164,3 +165,22 @@ def build_building(scenario: Scenario, dt: float | None = None) -> Building:
         inv_a_a=1.0 / coef[6],
         **arrays,
     )
+
+
+def heat_pump_arrays(scenario: Scenario, t_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1/COP of the scenario's heat pump for heating and cooling at each outdoor temperature."""
+    hp = scenario.hvac.heat_pump
+    t = np.ascontiguousarray(t_out, dtype=np.float64)
+    inv_h, inv_c = np.empty_like(t), np.empty_like(t)
+    heat_pump_inv_cop(
+        t,
+        hp.carnot_efficiency_heating,
+        hp.carnot_efficiency_cooling,
+        hp.supply_temp_heating_c,
+        hp.supply_temp_cooling_c,
+        hp.cop_min,
+        hp.cop_max,
+        inv_h,
+        inv_c,
+    )
+    return inv_h, inv_c

@@ -28,7 +28,13 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (.toml, or a resolved .json).")]
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Scenario file (.toml, or a resolved .json), or a shipped scenario's name "
+        "(hotel, store, ...)."
+    ),
+]
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="Root seed (default: the scenario's).", min=0)
 ]
@@ -101,8 +107,8 @@ def run(
     """Run a venue scenario end to end with a policy and write a run directory."""
     from policies import make_policy
     from policies.rollout import run_episode
-    from twin.envs.hotel import HotelEnv
-    from twin.report import kpi_table, write_hotel_run
+    from twin.envs.core import TwinEnv
+    from twin.report import kpi_table, write_run
     from twin.rundir import check_free, default_run_dir, staged_run_dir
     from twin.scenario import load_scenario
 
@@ -110,7 +116,7 @@ def run(
     seed = s.simulation.seed if seed is None else seed
     out = out or default_run_dir("run", s.name, seed)
     check_free(out)
-    env = HotelEnv(s)
+    env = TwinEnv(s)
     pol = make_policy(policy, env.task)
     t0 = time.perf_counter()
     with progress_bar() as bar:
@@ -120,7 +126,7 @@ def run(
         )
     wall = time.perf_counter() - t0
     with staged_run_dir(out) as stage:
-        write_hotel_run(stage, s.with_seed(seed), episode, pol.name, seed, wall)
+        write_run(stage, s.with_seed(seed), episode, pol.name, seed, wall)
     console.print(kpi_table([(f"{pol.name} (seed {seed})", episode.kpis)]))
     console.print(f"run directory: {out}  ({wall:.2f} s)")
 
@@ -150,8 +156,14 @@ def train(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario to train on.")] = None,
     algo: Annotated[str, typer.Option("--algo", help="ppo | sac")] = "ppo",
     layout: Annotated[
-        str, typer.Option("--layout", help="zone (shared per-zone policy) | hotel")
-    ] = "zone",
+        str | None,
+        typer.Option(
+            "--layout",
+            help="zone (one network shared by all zones) | full (per-zone actor over the "
+            "whole observation) | flat (MLP over the whole observation); default: zone "
+            "where the venue has a zone layout, else flat",
+        ),
+    ] = None,
     steps: Annotated[
         int, typer.Option("--steps", help="Total environment steps.", min=1)
     ] = 500_000,
@@ -173,11 +185,11 @@ def train(
     ] = None,
 ) -> None:
     """Train a personalisation policy with Stable-Baselines3 on the vectorised env."""
-    from policies import BASELINES
-    from policies.training import TrainConfig, Trainer
+    from policies import baseline_names
+    from policies.training import TrainConfig, Trainer, default_layout
     from twin.errors import PolicyError
     from twin.rundir import default_run_dir
-    from twin.scenario import load_scenario
+    from twin.scenario import load_scenario, scenario_path
 
     if resume is not None:
         trainer = Trainer.resume(resume)
@@ -187,13 +199,14 @@ def train(
     else:
         if scenario is None:
             raise PolicyError("give a SCENARIO to train on, or --resume RUN_DIR")
-        if residual != "none" and residual not in BASELINES:
-            raise PolicyError(f"--residual {residual!r}: use one of {', '.join(BASELINES)} or none")
         s = load_scenario(scenario)
+        names = baseline_names(s.venue)
+        if residual != "none" and residual not in names:
+            raise PolicyError(f"--residual {residual!r}: use one of {', '.join(names)} or none")
+        layout = layout or default_layout(s)
         config = TrainConfig(
-            scenario=str(scenario.resolve()), algo=cast(Any, algo), layout=cast(Any, layout),
-            total_steps=steps,
-            n_envs=envs,
+            scenario=str(scenario_path(scenario).resolve()), algo=cast(Any, algo),
+            layout=cast(Any, layout), total_steps=steps, n_envs=envs,
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
         )  # fmt: skip
@@ -222,7 +235,7 @@ def evaluate(
 ) -> None:
     """Score policies on the same held-out seeds with 95 % confidence intervals."""
     from policies import make_policy
-    from policies.evaluation import rollout_seeds, summarise
+    from policies.evaluation import headline_kpis, rollout_seeds, summarise
     from twin.report import evaluation_table, write_evaluation
     from twin.rundir import check_free, default_run_dir, staged_run_dir
     from twin.scenario import load_scenario
@@ -241,7 +254,8 @@ def evaluate(
                 progress=lambda done, _, task=task: bar.update(task, completed=done),
             )  # fmt: skip
             bar.update(task, completed=s.simulation.n_steps)
-            results[spec] = {"summary": summarise(episodes), "episodes": episodes}
+            summary = summarise(episodes, headline_kpis(s))
+            results[spec] = {"summary": summary, "episodes": episodes}
     wall = time.perf_counter() - t0
     with staged_run_dir(out) as stage:
         write_evaluation(stage, s, results, seed_list, wall)

@@ -8,15 +8,11 @@ feel, and with ideal air-temperature control the air stays on its set-point).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from twin.calendar import in_window
 from twin.physics.comfort import pmv_ppd
 from twin.scenario import Comfort, Tariff
-
-if TYPE_CHECKING:
-    from twin.world import World
 
 #: Number of decimals kept in KPI files: far below any physical resolution, and it keeps
 #: the files readable.
@@ -25,12 +21,7 @@ KPI_DECIMALS = 6
 
 def tariff_per_step(tariff: Tariff, local_hours: np.ndarray) -> np.ndarray:
     """Electricity price (per kWh) of each step from the local hour of day."""
-    start, end = tariff.peak_hours
-    peak = (
-        (local_hours >= start) & (local_hours < end)
-        if start <= end
-        else ((local_hours >= start) | (local_hours < end))
-    )
+    peak = in_window(local_hours, tariff.peak_hours)
     return np.where(peak, tariff.peak_price_per_kwh, tariff.price_per_kwh)
 
 
@@ -113,58 +104,3 @@ def rounded(kpis: dict[str, float]) -> dict[str, float]:
         k: (round(float(v), KPI_DECIMALS) if np.isfinite(v) else None)  # type: ignore[misc]
         for k, v in kpis.items()
     }
-
-
-def hotel_kpis(world: World, e: int) -> dict[str, float]:
-    """Building and guest KPIs of copy ``e`` of a World (flat; per-segment keys suffixed).
-
-    Guest KPIs weigh every guest party equally: ``mean_satisfaction`` averages each
-    guest's stay-average satisfaction (checked-out and still in-house guests);
-    ``mean_review`` and ``return_rate`` cover checked-out guests; ``fairness_gap`` is
-    the gap in mean satisfaction between the best- and worst-served segment;
-    ``personal_data_used`` counts guest-hours of consented personal preferences the
-    policy was shown.
-    """
-    hotel = world.hotels[e]
-    outcomes = world.guest_outcomes(e)
-    energy_hvac = float(world.energy_hvac[e].sum()) / 3.6e6
-    energy_light = float(world.acc_energy_light[e]) / 3.6e6
-    present_h = float(world.acc_present_h[e])
-    kpis: dict[str, float] = {
-        "energy_kwh": energy_hvac + energy_light,
-        "hvac_energy_kwh": energy_hvac,
-        "lighting_energy_kwh": energy_light,
-        "cost": float(world.acc_cost[e]),
-        "peak_kw": float(world.acc_peak[e]) / 1000.0,
-        "discomfort_kh": float(world.acc_discomfort[e]),
-        "mean_ppd": float(world.acc_ppd[e]) / present_h if present_h > 0 else float("nan"),
-    }
-    stayed = [g for g in outcomes if g.present_h > 0 or g.checked_out]
-    out = [g for g in outcomes if g.checked_out]
-    sats = np.array([g.mean_satisfaction for g in stayed])
-    reviews = np.array([g.review for g in out], dtype=float)
-    kpis["mean_satisfaction"] = float(sats.mean()) if sats.size else float("nan")
-    kpis["mean_review"] = float(reviews.mean()) if reviews.size else float("nan")
-    for star in range(1, 6):
-        kpis[f"review_{star}_share"] = float(np.mean(reviews == star)) if reviews.size else 0.0
-    kpis["return_rate"] = (
-        float(np.mean([g.return_probability for g in out])) if out else float("nan")
-    )
-    seg_means = {}
-    for seg in world.scenario.hotel.segments:  # type: ignore[union-attr]
-        vals = [g.mean_satisfaction for g in stayed if g.segment == seg.name]
-        if vals:
-            seg_means[seg.name] = float(np.mean(vals))
-            kpis[f"satisfaction_{seg.name}"] = seg_means[seg.name]
-    kpis["fairness_gap"] = (
-        max(seg_means.values()) - min(seg_means.values()) if seg_means else float("nan")
-    )
-    kpis["personal_data_used"] = float(world.acc_disclosed_h[e])
-    waits = hotel.checkin_waits_min
-    kpis["checkin_wait_min"] = float(np.mean(waits)) if waits else 0.0
-    kpis["turned_away"] = float(hotel.turned_away)
-    kpis["arrivals"] = float(hotel.arrivals)
-    kpis["guests"] = float(len(stayed))
-    hours = world.t * world.dt_h
-    kpis["occupancy"] = float(world.acc_in_house_h[e]) / (world.n_rooms * hours) if hours else 0.0
-    return rounded(kpis)

@@ -105,19 +105,23 @@ def write_building_run(run: BuildingRun, out: Path, wall_time_s: float) -> None:
     plots.plot_comfort(out / "comfort.png", times, run.ppd, run.occupied)
 
 
-def write_hotel_run(
+def write_run(
     out: Path, scenario: Any, episode: Any, policy: str, seed: int, wall_time_s: float
 ) -> None:
     """Write every artefact of a ``twin run`` into ``out`` (a staging folder).
 
-    Adds to the building layout: ``guests.parquet`` and ``guests.csv`` (one row per
-    guest stay, pseudonymous ids only), and the plots ``occupancy.png``,
-    ``room_vs_preference.png`` and ``satisfaction.png``.
+    The building's part: ``scenario.json``, ``kpis.json``, ``run.json``,
+    ``timeseries.parquet`` (one row per step: weather, electricity, and the venue's
+    columns), ``zones.parquet`` (one row per step and zone) and the temperature and
+    energy plots. The venue's report module (:attr:`twin.venues.base.Venue.report`)
+    adds its own: records, tables and plots.
     """
-    import csv
+    from importlib import import_module
 
     from twin import plots
+    from twin.venues import venue_class
 
+    report = import_module(venue_class(scenario.venue).report)
     sr = episode.series
     (out / "scenario.json").write_text(scenario.to_json() + "\n")
     write_json(out / "kpis.json", episode.kpis)
@@ -137,9 +141,7 @@ def write_hotel_run(
             "t_out_c": sr["t_out"],
             "hvac_el_kw": sr["p_hvac"].sum(axis=1) / 1000,
             "lighting_kw": sr["p_light"].sum(axis=1) / 1000,
-            "rooms_sold": sr["room_sold"].sum(axis=1),
-            "guests_present": sr["room_present"].sum(axis=1),
-            "desk_queue": sr["queue"][:, 0],
+            **report.timeseries_columns(scenario, episode),
         },
     )
     write_table(
@@ -147,6 +149,8 @@ def write_hotel_run(
         {
             "time": np.repeat(sr["times"], nz),
             "zone": np.tile(np.array(names), nt),
+            "occupied": sr["occupied"].ravel(),
+            "count": sr["count"].ravel(),
             "t_air_c": sr["t_air"].ravel(),
             "t_op_c": sr["t_op"].ravel(),
             "heat_setpoint_c": sr["heat_setpoint"].ravel(),
@@ -156,31 +160,11 @@ def write_hotel_run(
             "p_light_w": sr["p_light"].ravel(),
         },
     )
-    guests = episode.guests
-    if guests:
-        cols = list(guests[0])
-        write_table(out / "guests.parquet", {c: [g[c] for g in guests] for c in cols})
-        with (out / "guests.csv").open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=cols)
-            writer.writeheader()
-            writer.writerows(guests)
     times = sr["times"].astype("datetime64[m]").astype(object)
-    rooms = episode.room_zone
     band = (scenario.comfort.lower_c, scenario.comfort.upper_c)
     plots.plot_temperatures(out / "temperatures.png", times, sr["t_out"], sr["t_op"], band)
     plots.plot_energy(out / "energy.png", times, sr["p_hvac"], sr["p_light"])
-    plots.plot_occupancy(
-        out / "occupancy.png", times, sr["room_sold"].sum(1), sr["room_present"].sum(1),
-        sr["queue"][:, 0],
-    )  # fmt: skip
-    plots.plot_room_vs_preference(
-        out / "room_vs_preference.png", times, sr["t_op"][:, rooms], sr["room_pref_temp"],
-        sr["room_present"],
-    )  # fmt: skip
-    segs = tuple(seg.name for seg in scenario.hotel.segments)
-    plots.plot_satisfaction(
-        out / "satisfaction.png", times, sr["room_sat"], sr["room_segment"], segs
-    )
+    report.write_artifacts(out, scenario, episode)
 
 
 def write_evaluation(

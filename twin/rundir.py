@@ -62,6 +62,13 @@ def staged_run_dir(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename (never half-written)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.building import Building, build_building
+from twin.building import Building, build_building, heat_pump_arrays
+from twin.calendar import in_window, local_hours
 from twin.kpi import building_kpis, ppd_of, tariff_per_step
-from twin.physics.kernels import heat_pump_inv_cop, lighting_step, thermal_hvac_steps
+from twin.physics.kernels import lighting_step, thermal_hvac_steps
 from twin.scenario import Scenario
 from twin.seeding import spawn_streams
 from twin.weather import Weather, build_weather
@@ -40,39 +41,6 @@ class BuildingRun:
     lux: np.ndarray
     ppd: np.ndarray
     kpis: dict[str, float]
-
-
-def local_hours(times: np.ndarray) -> np.ndarray:
-    """Hour of day (float) of ``datetime64`` local times."""
-    seconds = (times - times.astype("datetime64[D]")).astype("timedelta64[s]").astype(float)
-    return seconds / 3600.0
-
-
-def in_hours(hours: np.ndarray, window: tuple[float, float]) -> np.ndarray:
-    """Whether each hour lies in ``[start, end)``; a window may wrap past midnight."""
-    start, end = window
-    if start <= end:
-        return (hours >= start) & (hours < end)
-    return (hours >= start) | (hours < end)
-
-
-def heat_pump_arrays(scenario: Scenario, t_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """1/COP for heating and cooling at each outdoor temperature (same shape)."""
-    hp = scenario.hvac.heat_pump
-    t = np.ascontiguousarray(t_out, dtype=np.float64)
-    inv_h, inv_c = np.empty_like(t), np.empty_like(t)
-    heat_pump_inv_cop(
-        t,
-        hp.carnot_efficiency_heating,
-        hp.carnot_efficiency_cooling,
-        hp.supply_temp_heating_c,
-        hp.supply_temp_cooling_c,
-        hp.cop_min,
-        hp.cop_max,
-        inv_h,
-        inv_c,
-    )
-    return inv_h, inv_c
 
 
 def lighting_arrays(
@@ -122,7 +90,7 @@ def simulate_building(
     th = scenario.thermostat
 
     hours = local_hours(weather.times)
-    occ_t = in_hours(hours, th.occupied_hours)
+    occ_t = in_window(hours, th.occupied_hours)
     occupied = np.repeat(occ_t[:, None], nz, axis=1)
     sp_heat = np.where(occupied, th.heating_setpoint_c, th.setback_heating_c)
     sp_cool = np.where(occupied, th.cooling_setpoint_c, th.setback_cooling_c)

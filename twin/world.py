@@ -1,140 +1,122 @@
-"""The World: SimPy events, Mesa guests and Numba physics on one clock.
+"""The World: one clock, one building, its physics and a venue's people, batched.
 
-A :class:`World` simulates ``n_envs`` independent copies of a hotel scenario in lock
-step. The copies share one SimPy ``Environment`` (the master clock; each copy has its
-own discrete events: arrivals, front desk, housekeeping) and each has its own Mesa
-:class:`~agents.hotel.model.HotelModel` (guests and layout); the physics and the
-guests' per-step update run as one Numba call over all copies
-(:func:`twin.world_kernels.world_step`), so a batch costs little more than one copy.
+A :class:`World` simulates ``n_envs`` independent copies of a scenario in lock step.
+It owns what every venue shares: the SimPy ``Environment`` (one master clock for all
+copies), the building and its physics state, weather, tariff, the commands in force,
+sensors and the building KPIs, the randomisation of the building and the seed streams.
+The scenario's venue plugin (:mod:`twin.venues`) owns its people: their SimPy
+processes, a Mesa model and occupant arrays per copy, and the fused step kernel.
 
 A control step of ``dt`` seconds:
 
-1. applies the action (per-zone air set-point, light level and colour temperature);
-2. computes lighting (daylight harvesting) and internal gains from the guests' states;
-3. advances the 5R1C zones with ideal capacity-limited HVAC (``hvac.substeps`` steps);
-4. updates every guest (routine, clothing, PPD, satisfaction, feedback) from the room;
-5. runs the SimPy clock to ``now + dt``: check-ins and check-outs happen at their times.
+1. takes the commands (per zone: air set-points, light level and colour temperature;
+   the venue's own actuators);
+2. runs the venue's step kernel, one Numba call over every copy: lighting and gains,
+   the 5R1C zones with capacity-limited HVAC (``hvac.substeps`` steps), the occupants'
+   update, occupancy and the KPI accumulators (:mod:`twin.physics.passes`);
+3. records what the sensors will report (noise and delay when randomised);
+4. runs the SimPy clock to ``now + dt``: arrivals and departures happen at their times.
 
-Randomness: one root seed per copy is split into physics (weather), events (SimPy) and
-agents (Mesa) streams (:func:`twin.seeding.spawn_streams`); copy ``i`` of a World seeded
-``[s0, s1, ...]`` equals a one-copy World seeded ``[s_i]``, byte for byte.
+What a deployment could sense is :meth:`World.measurements`; observations are encoded
+from it plus the venue's context, never from the World's internals.
+
+Randomness: one root seed per copy is split into physics (weather), events (SimPy),
+agents (Mesa), randomisation and sensor streams (:func:`twin.seeding.spawn_streams`);
+copy ``i`` of a World seeded ``[s0, s1, ...]`` equals a one-copy World seeded ``[s_i]``,
+byte for byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
 
-from agents.hotel.model import HotelModel, Outcome
-from agents.hotel.slots import GuestSlots
-from agents.kernels import (
-    ASLEEP,
-    AWAKE,
-    N_PARAMS,
-    P_CCT_TOL,
-    P_FEEDBACK,
-    P_FEEDBACK_DECAY_H,
-    P_LUX_TOL,
-    P_MEMORY_H,
-    P_RH,
-    P_SLEEP_OFFSET,
-    P_VR,
-    P_W_C,
-    P_W_L,
-    P_W_T,
-)
-from twin.building import Building, build_building
-from twin.errors import ScenarioError
-from twin.kpi import tariff_per_step
+from twin.building import Building, build_building, heat_pump_arrays
+from twin.calendar import Calendar, in_window, local_hours
+from twin.interface import Commands, Measurements
+from twin.kpi import rounded, tariff_per_step
 from twin.physics.network import RCParams, affine_coefficients
-from twin.scenario import Scenario
-from twin.seeding import spawn_streams
-from twin.simulate import heat_pump_arrays, in_hours, local_hours
-from twin.weather import Weather, build_weather
-from twin.world_kernels import (
+from twin.physics.passes import (
     ACC_COST,
-    ACC_DISCLOSED_H,
     ACC_DISCOMFORT_KH,
     ACC_ENERGY_LIGHT_J,
-    ACC_IN_HOUSE_H,
     ACC_PEAK_W,
-    ACC_PPD_H,
-    ACC_PRESENT_H,
+    MIN_DEADBAND_K,
     N_ACC,
-    world_step,
+    BuildingArrays,
+    StepWeather,
+    ZoneCommands,
+    ZoneOutputs,
+    ZoneState,
 )
+from twin.scenario import Scenario
+from twin.seeding import spawn_streams
+from twin.venues import venue_class
+from twin.venues.base import Venue
+from twin.weather import Weather, build_weather
+
+__all__ = [
+    "GLOBAL_FEATURES",
+    "MIN_DEADBAND_K",
+    "SITE_BOUNDS",
+    "SITE_FEATURES",
+    "Commands",
+    "World",
+]
 
 #: Forecast horizon kept beyond the run for weather forecasts in observations (h).
 FORECAST_H = 6.0
-#: Feedback decays with this time constant (h).
-FEEDBACK_DECAY_H = 3.0
+#: Sensor noise is drawn this many steps at a time.
 NOISE_BLOCK = 256
 
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """Physical per-zone commands, each ``(n_envs, n_zones)``.
-
-    The HVAC heats below ``heat_setpoint_c`` and cools above ``cool_setpoint_c``; a
-    cooling set-point less than :data:`~twin.world_kernels.MIN_DEADBAND_K` above the
-    heating one is raised to it (a thermostat cannot heat and cool towards two targets at once).
-    """
-
-    heat_setpoint_c: np.ndarray
-    cool_setpoint_c: np.ndarray
-    light_lux: np.ndarray
-    light_cct_k: np.ndarray
+#: Names of the columns of ``Measurements.site``, with units: the clock, the weather
+#: station and its forecast, the tariff.
+SITE_FEATURES = (
+    ("hour_sin", "-"), ("hour_cos", "-"), ("weekday_sin", "-"), ("weekday_cos", "-"),
+    ("t_out_c", "degC"), ("t_out_1h_c", "degC"), ("t_out_3h_c", "degC"), ("t_out_6h_c", "degC"),
+    ("ghi_w_m2", "W/m2"), ("price_per_kwh", "currency/kWh"),
+)  # fmt: skip
+#: The same (the name observations use for the site block).
+GLOBAL_FEATURES = SITE_FEATURES
+#: Physical bounds of each site feature (for observation spaces).
+SITE_BOUNDS: tuple[tuple[float, float], ...] = (
+    (-1.0, 1.0), (-1.0, 1.0), (-1.0, 1.0), (-1.0, 1.0), (-60.0, 80.0), (-60.0, 80.0),
+    (-60.0, 80.0), (-60.0, 80.0), (0.0, 2000.0), (0.0, 1000.0),
+)  # fmt: skip
 
 
 class World:
-    """``n_envs`` copies of a hotel scenario stepped together."""
+    """``n_envs`` copies of a scenario stepped together (see the module docstring).
+
+    Args:
+        scenario: a validated scenario whose venue has a plugin (:mod:`twin.venues`).
+        n_envs: number of copies.
+    """
 
     def __init__(self, scenario: Scenario, n_envs: int = 1) -> None:
-        if scenario.venue != "hotel" or scenario.hotel is None:
-            raise ScenarioError(
-                f"scenario '{scenario.name}' has venue = {scenario.venue!r}; the World runs "
-                "hotel scenarios (use `twin simulate` for a building alone)"
-            )
+        venue_cls = venue_class(scenario.venue)
         self.scenario = scenario
         self.n_envs = n_envs
         self.building: Building = build_building(scenario)
-        b = self.building
-        self.nz = b.n_zones
-        self.room_zone = b.zones_of_kind("guest_room")
-        self.n_rooms = len(self.room_zone)
-        self.room_names = tuple(b.zone_names[z] for z in self.room_zone)
-        self.lobby_zones = b.zones_of_kind("lobby")
-        # Zones that are neither guest rooms nor lobby follow the thermostat's schedule.
-        self.other_zones = np.setdiff1d(np.arange(self.nz), np.r_[self.room_zone, self.lobby_zones])
+        self.calendar = Calendar(scenario.simulation.start)
+        self.nz = self.building.n_zones
         self.dt = scenario.simulation.dt_s
         self.dt_h = self.dt / 3600.0
         self.n_steps = scenario.simulation.n_steps
         self.substeps = scenario.hvac.substeps
         self.forecast_steps = int(np.ceil(FORECAST_H / self.dt_h))
-        sat = scenario.hotel.satisfaction
-        comfort = scenario.comfort
-        p = np.zeros(N_PARAMS)
-        p[[P_MEMORY_H, P_W_T, P_W_L, P_W_C, P_LUX_TOL, P_CCT_TOL, P_SLEEP_OFFSET, P_FEEDBACK]] = (
-            sat.memory_h, sat.weight_thermal, sat.weight_light, sat.weight_cct,
-            sat.lux_tolerance_rel, sat.cct_tolerance_k, sat.sleep_temp_offset_k,
-            sat.feedback_per_h,
-        )  # fmt: skip
-        p[[P_RH, P_VR, P_FEEDBACK_DECAY_H]] = (
-            comfort.relative_humidity_pct,
-            comfort.air_speed_m_s,
-            FEEDBACK_DECAY_H,
-        )
-        self.params = p
         # Per-zone parameter arrays with a leading environment axis (identical copies
         # unless domain randomisation replaces them at reset).
         self.aperture = np.ascontiguousarray(
-            np.broadcast_to(b.aperture[None], (n_envs, 4, self.nz))
+            np.broadcast_to(self.building.aperture[None], (n_envs, 4, self.nz))
         )
         self._reset_parameters()
         self.seeds: list[int] = []
+        self.t = 0
+        self.venue: Venue = venue_cls(self)
 
     # ------------------------------------------------------------------ reset
     def reset(self, seeds: Sequence[int]) -> None:
@@ -143,40 +125,20 @@ class World:
             raise ValueError(f"reset needs {self.n_envs} seeds, got {len(seeds)}")
         s, ne, nz = self.scenario, self.n_envs, self.nz
         b_ = self.building
-        sim_cfg = s.simulation
         self.seeds = [int(x) for x in seeds]
         self.t = 0
-        self.variants: list[dict[str, float]] = []
-        self.slots = GuestSlots.allocate(ne, self.n_rooms)
         self._reset_parameters()
         # One SimPy clock for every copy: copies never share a resource, and each copy's
         # events keep their relative order (time, priority, then scheduling order), so
         # copy i runs exactly as it would alone while all events go through one loop.
         self.sim = simpy.Environment()
-        self.hotels: list[HotelModel] = []
-        weathers: list[Weather] = []
-        self._rngs = []
+        self.streams = [spawn_streams(seed) for seed in self.seeds]
+        self.variants = [self._randomize(e, r["randomization"]) for e, r in enumerate(self.streams)]
         n_weather = self.n_steps + self.forecast_steps + 1
-        for e, seed in enumerate(self.seeds):
-            rngs = spawn_streams(seed)
-            self._rngs.append(rngs)
-            variant = self._randomize(e, rngs["randomization"])
-            self.variants.append(variant)
-            weathers.append(
-                build_weather(s.weather, s.site, sim_cfg.start, n_weather, self.dt, rngs["physics"])
-            )
-            self.hotels.append(
-                HotelModel(
-                    s,
-                    self.sim,
-                    self.slots,
-                    e,
-                    self.room_names,
-                    rngs["events"],
-                    rngs["agents"],
-                    preference_spread=variant["preference_spread"],
-                )  # fmt: skip
-            )
+        weathers: list[Weather] = [
+            build_weather(s.weather, s.site, s.simulation.start, n_weather, self.dt, r["physics"])
+            for r in self.streams
+        ]
         w0 = weathers[0]
         self.times = w0.times
         self.hours = local_hours(w0.times)
@@ -186,52 +148,44 @@ class World:
         self.ghi = np.stack([w.ghi for w in weathers], axis=1)
         self.inv_cop_h, self.inv_cop_c = heat_pump_arrays(s, self.t_out)
         self.price = tariff_per_step(s.tariff, self.hours)
-        self.other_occupied = in_hours(self.hours, s.thermostat.occupied_hours)
+        self.schedule_occupied = in_window(self.hours, s.thermostat.occupied_hours)
         th = s.thermostat
         self.theta_m = np.full((ne, nz), th.heating_setpoint_c)
         self.energy_hvac = np.zeros((ne, nz))
-        self.air = np.full((ne, nz), th.heating_setpoint_c)
-        self.op = self.air.copy()
-        self.lux = np.zeros((ne, nz))
-        self.cct = np.full((ne, nz), th.light_cct_k)
         self.setpoint = np.full((ne, nz), th.heating_setpoint_c)
         self.cool_setpoint = np.full((ne, nz), th.cooling_setpoint_c)
-        self.zone_occupied = np.zeros((ne, nz), dtype=bool)
-        self.q_hvac = np.zeros((ne, nz))
-        self.p_hvac = np.zeros((ne, nz))
-        self.p_light = np.zeros((ne, nz))
-        self.step_excess = np.zeros((ne, nz))  # K outside the comfort band, per zone
-        self.step_zone_power = np.zeros((ne, nz))  # W of electricity, per zone
-        self.step_price = float(self.price[0])
-        self._light = np.stack(
-            [b_.daylight_factor, b_.max_lux, b_.installed_light_w, b_.min_power_fraction,
-             b_.cct_min, b_.cct_max]
+        air = np.full((ne, nz), th.heating_setpoint_c)
+        self.out = ZoneOutputs(
+            air=air, op=air.copy(), q_hvac=np.zeros((ne, nz)), p_hvac=np.zeros((ne, nz)),
+            lux=np.zeros((ne, nz)), cct=np.full((ne, nz), th.light_cct_k),
+            p_light=np.zeros((ne, nz)), occupied=np.zeros((ne, nz), dtype=bool),
+            excess=np.zeros((ne, nz)), zone_power=np.zeros((ne, nz)),
+        )  # fmt: skip
+        self.count = np.zeros((ne, nz))
+        self.state = ZoneState(self.theta_m, self.energy_hvac)
+        self.arrays = BuildingArrays(
+            light=np.stack(
+                [b_.daylight_factor, b_.max_lux, b_.installed_light_w, b_.min_power_fraction,
+                 b_.cct_min, b_.cct_max]
+            ),  # fmt: skip
+            equipment_w=b_.equipment_w, coef=self.coef, inv_a_a=self.inv_a_a,
+            aperture=self.aperture, q_heat_max=self.q_heat_max, q_cool_max=self.q_cool_max,
+            dt_sub=b_.dt, substeps=self.substeps,
         )  # fmt: skip
         c = s.comfort
-        self._band = np.array([c.lower_c, c.upper_c, c.unoccupied_lower_c, c.unoccupied_upper_c])
-        # Uniform draws deciding guest feedback, a block of steps at a time, each copy's
-        # drawn straight into its own rows.
-        self._noise = np.empty((ne, NOISE_BLOCK, self.n_rooms))
-        self._noise_block = -1
-        self._none_disclosed = np.zeros((ne, self.n_rooms), dtype=bool)
-        # KPI accumulators per environment: rows of one array, named views below.
+        self.band = np.array([c.lower_c, c.upper_c, c.unoccupied_lower_c, c.unoccupied_upper_c])
+        self.step_price = float(self.price[0])
+        # Building KPI accumulators per copy: rows of one array (the ACC_* of passes).
         self.acc = np.zeros((N_ACC, ne))
-        self.acc_energy_light = self.acc[ACC_ENERGY_LIGHT_J]
-        self.acc_cost = self.acc[ACC_COST]
-        self.acc_peak = self.acc[ACC_PEAK_W]
-        self.acc_discomfort = self.acc[ACC_DISCOMFORT_KH]
-        self.acc_ppd = self.acc[ACC_PPD_H]
-        self.acc_present_h = self.acc[ACC_PRESENT_H]
-        self.acc_disclosed_h = self.acc[ACC_DISCLOSED_H]
-        self.acc_in_house_h = self.acc[ACC_IN_HOUSE_H]
         self._delay = np.array([int(v["sensor_delay_steps"]) for v in self.variants])
-        self._air_hist = np.repeat(self.air[None], int(self._delay.max()) + 1, axis=0)
+        self._air_hist = np.repeat(self.out.air[None], int(self._delay.max()) + 1, axis=0)
         self._sensor_noise = np.empty((ne, NOISE_BLOCK, nz))
         self._sensor_block = -1
-        self._global = self._global_table()
+        self._site = self._site_table()
+        self.venue.reset(self.streams, self.variants)
 
     def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
-        """Draw copy ``e``'s building, guest and sensor variant (identity when disabled)."""
+        """Draw copy ``e``'s building, occupant and sensor variant (identity when disabled)."""
         rz, b = self.scenario.randomization, self.building
         names = ("envelope", "ventilation", "thermal_mass", "hvac_capacity", "preference_spread")
         if not rz.enabled:
@@ -278,43 +232,31 @@ class World:
         """Whether the scenario horizon has been reached."""
         return self.t >= self.n_steps
 
-    def step(self, action: Action, disclosed: np.ndarray | None = None) -> None:
-        """Advance every copy by one control step under ``action``.
+    def step(self, commands: Commands, disclosed: np.ndarray | None = None) -> None:
+        """Advance every copy by one control step under ``commands``.
 
         Args:
-            action: physical commands, used as given (the env maps its normalised action
+            commands: physical commands, used as given (an env maps its normalised action
                 space onto physical ranges; only a cooling set-point too close to the
-                heating one is raised, see :class:`Action`).
-            disclosed: ``(n_envs, n_rooms)`` bool, rooms whose guest's personal data the
-                policy saw this step (for the ``personal_data_used`` KPI).
+                heating one is raised, by :data:`MIN_DEADBAND_K`).
+            disclosed: which occupants' personal data the policy saw this step (in the
+                venue's shape), for the ``personal_data_used`` KPI.
         """
-        ne, nz, t, s = self.n_envs, self.nz, self.t, self.slots
-        self.setpoint = np.array(action.heat_setpoint_c, dtype=np.float64).reshape(ne, nz)
-        self.cool_setpoint = np.array(action.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
-        target = np.ascontiguousarray(action.light_lux, dtype=np.float64).reshape(ne, nz)
-        cct_cmd = np.ascontiguousarray(action.light_cct_k, dtype=np.float64).reshape(ne, nz)
-        if t // NOISE_BLOCK != self._noise_block:
-            for e, rngs in enumerate(self._rngs):
-                rngs["agents"].random(out=self._noise[e])
-            self._noise_block = t // NOISE_BLOCK
+        ne, nz, t = self.n_envs, self.nz, self.t
+        self.setpoint = np.array(commands.heat_setpoint_c, dtype=np.float64).reshape(ne, nz)
+        self.cool_setpoint = np.array(commands.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
+        target = np.ascontiguousarray(commands.light_lux, dtype=np.float64).reshape(ne, nz)
+        cct_cmd = np.ascontiguousarray(commands.light_cct_k, dtype=np.float64).reshape(ne, nz)
         self.step_price = float(self.price[t])
-        # Lighting, gains, physics, guests and KPIs: one compiled pass over every copy.
-        world_step(
-            float(self.hours[t]), self.dt_h, self.substeps, self.setpoint, self.cool_setpoint,
-            target, cct_cmd, self.outdoor_lux[t], self._light, self.building.equipment_w,
-            self.room_zone, self.lobby_zones, self.other_zones, s.at_desk, self.coef,
-            self.inv_a_a, self.aperture, self.q_heat_max, self.q_cool_max, self.t_out[t],
-            self.facade_irr[t], self.inv_cop_h[t], self.inv_cop_c[t], self.building.dt,
-            self.theta_m, self.energy_hvac, self.params, s.active, s.routine, s.prefs,
-            s.party, self._noise[:, t % NOISE_BLOCK], s.state, s.sat, s.acc, s.tcl, s.feedback,
-            s.ppd_now, bool(self.other_occupied[t]), self._band, self.step_price,
-            self._none_disclosed if disclosed is None else disclosed, self.air, self.op,
-            self.q_hvac, self.p_hvac, self.lux, self.cct, self.p_light, self.zone_occupied,
-            self.step_excess, self.step_zone_power, self.acc,
+        weather = StepWeather(
+            self.outdoor_lux[t], self.t_out[t], self.facade_irr[t], self.inv_cop_h[t],
+            self.inv_cop_c[t],
         )  # fmt: skip
+        cmd = ZoneCommands(self.setpoint, self.cool_setpoint, target, cct_cmd)
+        self.venue.advance(cmd, weather, commands.venue, disclosed)
         if self._air_hist.shape[0] > 1:
             self._air_hist[1:] = self._air_hist[:-1]
-        self._air_hist[0] = self.air
+        self._air_hist[0] = self.out.air
 
         # Discrete events up to the end of the step. Stepping the SimPy environment
         # directly avoids run(until=...)'s per-call machinery.
@@ -325,70 +267,29 @@ class World:
             sim.step()
 
     def sync_agents(self) -> None:
-        """Move every Mesa guest to the cell its current state puts it in.
+        """Move every Mesa agent to the cell its current state puts it in."""
+        self.venue.sync_agents()
 
-        Positions are structure, not dynamics (the kernel holds the state), so they are
-        synced at each day's data collection and on demand rather than every step.
-        """
-        for hotel in self.hotels:
-            hotel.sync_cells(np.arange(self.n_rooms))
+    # ------------------------------------------------------------------ sensing
+    def measurements(self) -> Measurements:
+        """What the zones' sensors report now (the only World state an encoder sees)."""
+        return Measurements(
+            time_s=float(min(self.t, self.n_steps) * self.dt),
+            temperature_c=self.sensed_temperature(),
+            presence=self.out.occupied,
+            count=self.count,
+            illuminance_lux=self.out.lux,
+            heat_setpoint_c=self.setpoint,
+            cool_setpoint_c=self.cool_setpoint,
+            site=self.site_features(),
+        )
 
-    # ------------------------------------------------------------------ observation
-    def observe(self, personal_data: bool) -> dict[str, np.ndarray]:
-        """What a real deployment could sense, batched over environments.
+    def site_features(self) -> np.ndarray:
+        """``(n_envs, len(SITE_FEATURES))``: time, weather now and forecast, price."""
+        return self._site[min(self.t, self.n_steps)]
 
-        Personal preferences appear only for guests who consented, and only when
-        ``personal_data`` is true (the policy is allowed to use them); everything else
-        is what sensors, the thermostat and the property-management system know. The
-        true preferences of non-consenting guests are never read here.
-
-        Returns:
-            ``zone_*`` arrays ``(n_envs, n_zones)``, ``room_*`` arrays
-            ``(n_envs, n_rooms)`` and ``global`` ``(n_envs, len(GLOBAL_FEATURES))``.
-        """
-        s, t = self.slots, min(self.t, self.n_steps)
-        now = t * self.dt
-        sold = s.active == 1
-        th = self.scenario.thermostat
-        if personal_data:
-            known_now = sold & (s.consent == 1)
-            soon = (s.next_arrival_s - now) <= 24 * 3600.0
-            known_next = ~sold & (s.next_consent == 1) & soon
-        else:
-            known_now = known_next = np.zeros_like(sold)
-        known = known_now | known_next
-        current = s.prefs[[0, 2, 3]]  # only read where known_now (consented)
-        defaults = np.array([th.heating_setpoint_c, th.light_lux, th.light_cct_k])[:, None, None]
-        prefs = np.where(known_now, current, np.where(known_next, s.next_prefs, defaults))
-        to_arrival = np.clip((s.next_arrival_s - now) / 3600.0, 0.0, 24.0)
-        to_departure = np.where(sold, np.clip((s.departure_s - now) / 3600.0, 0.0, 24.0), 0.0)
-        present = (s.state == AWAKE) | (s.state == ASLEEP)
-        glob = self.global_features()
-        return {
-            "zone_temp_c": np.array(self._sensed_temperature()),
-            "zone_occupied": self.zone_occupied.astype(np.float64),
-            "zone_heat_setpoint_c": self.setpoint.copy(),
-            "zone_cool_setpoint_c": self.cool_setpoint.copy(),
-            "zone_lux": self.lux.copy(),
-            "room_sold": sold.astype(np.float64),
-            "room_present": present.astype(np.float64),
-            "room_hours_to_arrival": to_arrival,
-            "room_hours_to_departure": to_departure,
-            "room_pref_known": known.astype(np.float64),
-            "room_pref_temp_c": prefs[0],
-            "room_pref_lux": prefs[1],
-            "room_pref_cct_k": prefs[2],
-            "room_feedback_thermal": s.feedback[0].copy(),
-            "room_feedback_light": s.feedback[1].copy(),
-            "global": glob,
-        }
-
-    def global_features(self) -> np.ndarray:
-        """``(n_envs, len(GLOBAL_FEATURES))``: time, weather now and forecast, price."""
-        return self._global[min(self.t, self.n_steps)]
-
-    def _global_table(self) -> np.ndarray:
-        """Global features of every step ``(n_steps + 1, n_envs, G)``, built once at reset.
+    def _site_table(self) -> np.ndarray:
+        """Site features of every step ``(n_steps + 1, n_envs, G)``, built once at reset.
 
         They depend on the clock and the weather only, never on the policy.
         """
@@ -400,7 +301,7 @@ class World:
         ) % 7
         k = self.forecast_steps
         steps_1h = max(1, int(round(1.0 / self.dt_h)))
-        table = np.empty((n, ne, len(GLOBAL_FEATURES)))
+        table = np.empty((n, ne, len(SITE_FEATURES)))
         table[:, :, 0] = np.sin(2 * np.pi * hour / 24)[:, None]
         table[:, :, 1] = np.cos(2 * np.pi * hour / 24)[:, None]
         table[:, :, 2] = np.sin(2 * np.pi * day / 7)[:, None]
@@ -413,45 +314,54 @@ class World:
         table[:, :, 9] = self.price[np.minimum(t, self.n_steps - 1)][:, None]
         return table
 
-    def _sensed_temperature(self) -> np.ndarray:
+    def sensed_temperature(self) -> np.ndarray:
         """Zone air temperature as the sensors report it: delayed and noisy when randomised."""
         if self._air_hist.shape[0] == 1:
             reading = self._air_hist[0]
         else:
             reading = self._air_hist[self._delay, np.arange(self.n_envs)]
-        if (
-            not self.scenario.randomization.enabled
-            or self.scenario.randomization.sensor_noise_k == 0
-        ):
+        rz = self.scenario.randomization
+        if not rz.enabled or rz.sensor_noise_k == 0:
             return reading
         # Noise comes in blocks drawn once per block index, however often this is called.
         block = self.t // NOISE_BLOCK
         if block != self._sensor_block:
-            for e, rngs in enumerate(self._rngs):
-                rngs["sensors"].standard_normal(out=self._sensor_noise[e])
+            for e, streams in enumerate(self.streams):
+                streams["sensors"].standard_normal(out=self._sensor_noise[e])
             self._sensor_block = block
         noise = self._sensor_noise[:, self.t % NOISE_BLOCK]
-        return reading + self.scenario.randomization.sensor_noise_k * noise
+        return reading + rz.sensor_noise_k * noise
 
     # ------------------------------------------------------------------ results
-    def guest_records(self, e: int) -> list[dict]:
-        """Checked-out guests and, at the end of a run, those still in the house."""
-        return self.hotels[e].records + self.hotels[e].in_house_records()
-
-    def guest_outcomes(self, e: int) -> list[Outcome]:
-        """:meth:`guest_records` of copy ``e`` reduced to what the KPIs need, cheaply."""
-        return self.hotels[e].outcomes()
+    def building_kpis(self, e: int) -> dict[str, float]:
+        """Energy, cost, peak and thermal discomfort of copy ``e`` so far (unrounded)."""
+        energy_hvac = float(self.energy_hvac[e].sum()) / 3.6e6
+        energy_light = float(self.acc[ACC_ENERGY_LIGHT_J, e]) / 3.6e6
+        return {
+            "energy_kwh": energy_hvac + energy_light,
+            "hvac_energy_kwh": energy_hvac,
+            "lighting_energy_kwh": energy_light,
+            "cost": float(self.acc[ACC_COST, e]),
+            "peak_kw": float(self.acc[ACC_PEAK_W, e]) / 1000.0,
+            "discomfort_kh": float(self.acc[ACC_DISCOMFORT_KH, e]),
+        }
 
     def kpis(self, e: int) -> dict[str, float]:
-        """Flat KPIs of copy ``e`` so far (building and hotel)."""
-        from twin.kpi import hotel_kpis
+        """Flat KPIs of copy ``e`` so far: the building's and the venue's, rounded."""
+        return rounded({**self.building_kpis(e), **self.venue.kpis(e)})
 
-        return hotel_kpis(self, e)
+    def records(self, e: int) -> list[dict[str, Any]]:
+        """The venue's pseudonymous occupant records of copy ``e``."""
+        return self.venue.records(e)
 
-
-#: Names of the columns of ``observe()["global"]``, with units.
-GLOBAL_FEATURES = (
-    ("hour_sin", "-"), ("hour_cos", "-"), ("weekday_sin", "-"), ("weekday_cos", "-"),
-    ("t_out_c", "degC"), ("t_out_1h_c", "degC"), ("t_out_3h_c", "degC"), ("t_out_6h_c", "degC"),
-    ("ghi_w_m2", "W/m2"), ("price_per_kwh", "currency/kWh"),
-)  # fmt: skip
+    # Read-only views of the outputs, by the names the rest of the code reads.
+    air = property(lambda self: self.out.air, doc="Step-mean air temperature (deg C).")
+    op = property(lambda self: self.out.op, doc="Step-mean operative temperature (deg C).")
+    lux = property(lambda self: self.out.lux, doc="Illuminance (lx).")
+    cct = property(lambda self: self.out.cct, doc="Colour temperature seen (K).")
+    q_hvac = property(lambda self: self.out.q_hvac, doc="HVAC heat to the air (W).")
+    p_hvac = property(lambda self: self.out.p_hvac, doc="HVAC electricity (W).")
+    p_light = property(lambda self: self.out.p_light, doc="Lighting electricity (W).")
+    zone_occupied = property(lambda self: self.out.occupied, doc="Zone occupancy (bool).")
+    step_excess = property(lambda self: self.out.excess, doc="K outside the comfort band.")
+    step_zone_power = property(lambda self: self.out.zone_power, doc="Zone electricity (W).")

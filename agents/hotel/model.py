@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -77,6 +76,7 @@ from agents.hotel.population import (
 from agents.hotel.servers import Servers
 from agents.hotel.slots import GuestSlots
 from agents.kernels import OUT
+from twin.calendar import Calendar
 from twin.scenario import Normal, Scenario
 
 #: Satisfaction a guest arrives with (a prior from the booking experience).
@@ -226,9 +226,8 @@ class HotelModel(mesa.Model):
         self.n_rooms = len(room_names)
         self.events_rng = events_rng
         self.preference_spread = preference_spread
-        self.start: datetime = scenario.simulation.start
-        self._start_s = self.start.hour * 3600 + self.start.minute * 60 + self.start.second
-        self.step_inputs: dict[str, Any] = {}
+        self.calendar = Calendar(scenario.simulation.start)
+        self._start_s = self.calendar.start_s
 
         graph = nx.Graph()
         graph.add_nodes_from(range(self.n_rooms + 2))
@@ -315,15 +314,15 @@ class HotelModel(mesa.Model):
     # ------------------------------------------------------------------ calendar
     def hour_of(self, t: float) -> float:
         """Local hour of day at run time ``t`` (s)."""
-        return ((self._start_s + t) / 3600.0) % 24.0
+        return self.calendar.hour_of(t)
 
     def day_start(self, day: int) -> float:
         """Run time (s) of local midnight starting day ``day`` (day 0 holds the start)."""
-        return day * 86400.0 - self._start_s
+        return self.calendar.day_start(day)
 
     def weekday(self, day: int) -> int:
         """Weekday (0 = Monday) of day ``day``."""
-        return (self.start.weekday() + day) % 7
+        return self.calendar.weekday(day)
 
     # ------------------------------------------------------------------ bookings
     def _midnight(self, _event: simpy.Event) -> None:

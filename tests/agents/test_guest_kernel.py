@@ -1,12 +1,12 @@
 """The guests' per-step update: the Numba kernel against the Mesa agents, and by hand.
 
-:func:`agents.kernels.guest_step` (batched over slots, what the World runs) and
-:meth:`agents.hotel.agents.Guest.step` (one Mesa agent in plain Python) must perform the
-same update. They are compared on a realistic state: a small hotel run for a day and a
-half under the rule-based policy, with room conditions and feedback draws chosen so that
-guests are asleep, awake, out and complaining. The routine and the satisfaction memory
-are checked against hand computations. Everything here also passes (and stays fast)
-with ``NUMBA_DISABLE_JIT=1``.
+:func:`agents.hotel.guest_kernel.guest_step` (batched over slots, what the World runs)
+and :func:`agents.hotel.reference.guest_step_reference` (one Mesa agent in plain Python)
+must perform the same update. They are compared on a realistic state: a small hotel run
+for a day and a half under the rule-based policy, with room conditions and feedback draws
+chosen so that guests are asleep, awake, out and complaining. The routine and the
+satisfaction memory are checked against hand computations. Everything here also passes
+(and stays fast) with ``NUMBA_DISABLE_JIT=1``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-import agents.hotel.agents as guest_module
+import agents.hotel.reference as guest_module
+from agents.hotel.guest_kernel import guest_step
+from agents.hotel.reference import guest_step_reference
 from agents.hotel.slots import GuestSlots
 from agents.kernels import (
     ASLEEP,
@@ -36,11 +38,10 @@ from agents.kernels import (
     P_W_L,
     P_W_T,
     VACANT,
-    guest_step,
 )
 from policies import make_policy
-from twin.envs.task import HotelTask
 from twin.scenario import load_scenario
+from twin.venues.hotel.task import HotelTask
 from twin.world import World
 
 from ..conftest import SCENARIOS
@@ -62,10 +63,10 @@ def world() -> World:
     task = HotelTask(w, personal_data=True)
     policy = make_policy("rule_based", task)
     for _ in range(WARMUP_STEPS):
-        obs = w.observe(task.personal_data)
-        action, _ = policy.predict(task.encode(obs))
-        w.step(task.decode(action), disclosed=task.disclosed(obs))
-    s = w.slots
+        obs, known = task.observe()
+        action, _ = policy.predict(obs)
+        w.step(task.decode(action), disclosed=known)
+    s = w.venue.slots
     # A realistic mix: guests in both copies, some rooms vacant with a departed guest's
     # feedback still decaying, warm-started clothing temperatures, varied satisfaction.
     assert (s.active == 1).sum(axis=1).min() >= 3
@@ -107,20 +108,19 @@ def mesa_update(
 ) -> set[tuple[int, int]]:
     """One update by the Mesa agents of every copy, on ``slots``; the slots they cover."""
     covered = set()
-    for e, model in enumerate(world.hotels):
+    for e, model in enumerate(world.venue.hotels):
         saved = model.slots
         model.slots = slots
-        model.step_inputs = {
+        step_inputs = {
             "hour": hour,
             "dt_h": world.dt_h,
-            "p": world.params,
+            "p": world.venue.params,
             **{key: value[e] for key, value in inp.items()},
         }
         try:
-            model.agents.do("step")
+            model.agents.do(guest_step_reference, step_inputs)
         finally:
             model.slots = saved
-            model.step_inputs = {}
         covered |= {(e, agent.slot) for agent in model.agents}
     return covered
 
@@ -139,10 +139,10 @@ def max_mismatch(a: GuestSlots, b: GuestSlots, mask: np.ndarray) -> dict[str, fl
 
 def compare(world: World, hour: float, seed: int):
     """Apply one update both ways to copies of the World's slots; return both results."""
-    before = world.slots.copy()
+    before = world.venue.slots.copy()
     inp = room_inputs(*before.active.shape, seed=seed)
     by_kernel, by_mesa = before.copy(), before.copy()
-    kernel_update(by_kernel, hour, world.dt_h, world.params, inp)
+    kernel_update(by_kernel, hour, world.dt_h, world.venue.params, inp)
     covered = mesa_update(world, by_mesa, hour, inp)
     return before, by_kernel, by_mesa, covered
 
@@ -166,7 +166,7 @@ def test_comparison_covers_every_state_and_feedback(world: World) -> None:
         before, by_kernel, _, _ = compare(world, hour, seed=int(hour * 100))
         active = before.active == 1
         states |= set(np.unique(by_kernel.state[active]).tolist())
-        decay = math.exp(-world.dt_h / world.params[P_FEEDBACK_DECAY_H])
+        decay = math.exp(-world.dt_h / world.venue.params[P_FEEDBACK_DECAY_H])
         jump = by_kernel.feedback - decay * before.feedback
         for kind in (0, 1):
             raised[kind] += int((np.abs(jump[kind][active]) > 0.5).sum())
@@ -192,7 +192,7 @@ def test_vacant_slots(world: World) -> None:
         assert vacant.any()
         assert np.abs(before.feedback[:, vacant]).max() == 0.0  # cleared at check-out
         np.testing.assert_array_equal(by_kernel.feedback[:, vacant], by_mesa.feedback[:, vacant])
-        decay = math.exp(-world.dt_h / world.params[P_FEEDBACK_DECAY_H])
+        decay = math.exp(-world.dt_h / world.venue.params[P_FEEDBACK_DECAY_H])
         assert (by_kernel.state[vacant] == VACANT).all()
         assert np.isnan(by_kernel.ppd_now[vacant]).all()
         np.testing.assert_allclose(

@@ -1,6 +1,6 @@
 """The guest kernel's PMV, evaluated in lock-step blocks, against the scalar path.
 
-:func:`agents.kernels.guest_step` gathers the guests present in their rooms and
+:func:`agents.hotel.guest_kernel.guest_step` gathers the guests present in their rooms and
 evaluates their PMV in lock-step blocks (:func:`twin.physics.comfort.pmv_ppd_warm_into`).
 Every guest must get exactly what a per-guest :func:`twin.physics.comfort.pmv_point_warm`
 call would give, bit for bit, whatever its neighbours in the block do: vacant and out
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.hotel.guest_kernel import clothing_activity, guest_step, routine_state
 from agents.hotel.slots import GuestSlots
 from agents.kernels import (
     ASLEEP,
@@ -31,9 +32,6 @@ from agents.kernels import (
     P_W_L,
     P_W_T,
     VACANT,
-    clothing_activity,
-    guest_step,
-    routine_state,
 )
 from twin.physics.comfort import _BLOCK, _pmv_core, pmv_point_warm
 

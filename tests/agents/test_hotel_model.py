@@ -204,9 +204,9 @@ def test_at_desk_counts_the_parties_at_the_front_desk(tmp_path):
     seen = set()
     for _ in range(w.n_steps):
         w.step(a)
-        for e, hotel in enumerate(w.hotels):
+        for e, hotel in enumerate(w.venue.hotels):
             at_desk = len(hotel.desk.queue) + hotel.desk.count
-            assert w.slots.at_desk[e] == at_desk
+            assert w.venue.slots.at_desk[e] == at_desk
             seen.add(at_desk)
     assert max(seen) >= 3  # a queue formed, so the count was exercised
 
@@ -217,7 +217,7 @@ def test_every_stay_goes_through_its_stages(tmp_path):
     a = house_action(w)
     for _ in range(w.n_steps):
         w.step(a)
-    hotel = w.hotels[0]
+    hotel = w.venue.hotels[0]
     out, in_house = hotel.records, hotel.in_house_records()
     assert out and in_house and all(r["checked_out"] for r in out)
     assert not any(r["checked_out"] for r in in_house)
@@ -231,7 +231,7 @@ def test_every_stay_goes_through_its_stages(tmp_path):
         assert r["arrival_h"] < r["departure_h"] and 1 <= r["review"] <= 5
         assert 0.0 <= r["return_probability"] <= 0.95
     # Rooms: one agent per checked-in guest, every cleaned room free of guests.
-    assert len(hotel.agents) == int(w.slots.active[0].sum()) == len(hotel.stays)
+    assert len(hotel.agents) == int(w.venue.slots.active[0].sum()) == len(hotel.stays)
     assert not any(hotel.ready[room] for room in hotel.stays)
     assert all(not hotel.ready[room] for room in hotel.waiting)
 
@@ -244,8 +244,8 @@ def test_reading_records_mid_run_changes_nothing():
         for _ in range(w.n_steps):
             w.step(a)
             if read:
-                w.guest_records(0)
-        return w.kpis(0), w.guest_records(0)
+                w.records(0)
+        return w.kpis(0), w.records(0)
 
     assert run(True) == run(False)
 
@@ -258,9 +258,9 @@ def test_hotel_runs_on_its_own_clock():
     scenario = load_scenario(SMALL)
     w = World(scenario)
     rngs = spawn_streams(0)
-    slots = GuestSlots.allocate(1, w.n_rooms)
+    slots = GuestSlots.allocate(1, w.venue.n_rooms)
     sim = simpy.Environment()
-    hotel = HotelModel(scenario, sim, slots, 0, w.room_names, rngs["events"], rngs["agents"])
+    hotel = HotelModel(scenario, sim, slots, 0, w.venue.room_names, rngs["events"], rngs["agents"])
     sim.run(until=5 * 86400.0)
     assert hotel.arrivals > 0 and len(hotel.records) > 0
     assert len(hotel.datacollector.get_model_vars_dataframe()) == 5

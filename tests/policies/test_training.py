@@ -14,14 +14,14 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from policies import make_policy
-from policies.baselines import RuleBasedPolicy
+from policies.hotel import RuleBasedPolicy
 from policies.residual import ResidualVecEnv
 from policies.training import TrainConfig, Trainer
 from policies.vec_env import SB3VecEnv
 from tests.conftest import ROOT, SCENARIOS, run_cli
-from twin.envs.hotel import HotelEnv
-from twin.envs.vector import HotelVectorEnv
+from twin.envs.hotel import HotelEnv, HotelVectorEnv
 from twin.errors import TwinError
+from twin.physics.passes import ACC_COST, ACC_DISCOMFORT_KH
 
 SMALL = SCENARIOS / "hotel_small.toml"
 
@@ -35,9 +35,9 @@ def test_ppo_learns_256_steps_on_the_native_vector_env():
 
 def reference_terms(world, prev, weights, control):
     """The reward terms written out with NumPy, for the step the World just took."""
-    s = world.slots
+    s = world.venue.slots
     nz, dt_h = world.nz, world.dt_h
-    sat = (s.sat * (s.active == 1)).sum(axis=1) / world.n_rooms * dt_h
+    sat = (s.sat * (s.active == 1)).sum(axis=1) / world.venue.n_rooms * dt_h
     excess = world.step_excess.sum(axis=1) * dt_h / nz
     cost = world.step_zone_power.sum(axis=1) * world.step_price * dt_h / 1000
     heat, cool = world.setpoint, world.cool_setpoint
@@ -83,14 +83,16 @@ def test_reward_terms_agree_with_the_worlds_own_kpi_accumulators():
             totals[key] += info["reward_terms"][key]
         np.testing.assert_allclose(reward, sum(info["reward_terms"].values()), rtol=1e-9)
     weights = venv.world.scenario.control.reward
-    np.testing.assert_allclose(totals["energy_cost"], -weights.energy_cost * venv.world.acc_cost)
     np.testing.assert_allclose(
-        totals["discomfort"], -weights.discomfort * venv.world.acc_discomfort
+        totals["energy_cost"], -weights.energy_cost * venv.world.acc[ACC_COST]
+    )
+    np.testing.assert_allclose(
+        totals["discomfort"], -weights.discomfort * venv.world.acc[ACC_DISCOMFORT_KH]
     )
 
 
 def test_zone_adapter_splits_the_hotel_reward_over_zones():
-    from policies.zone_env import ZoneVecEnv, zone_view
+    from policies.zone_env import ZoneVecEnv
 
     seeds, nz = 4, None
     hotel = HotelVectorEnv(2, SMALL)
@@ -109,8 +111,8 @@ def test_zone_adapter_splits_the_hotel_reward_over_zones():
         obs, rewards, _, _ = zone.step_wait()
         np.testing.assert_allclose(rewards.reshape(2, nz).sum(axis=1), hotel_reward, rtol=1e-5)
         assert zone.observation_space.contains(obs[0])
-    full = venv.task.encode(venv.world.observe(True))
-    np.testing.assert_array_equal(zone_view(full, nz), obs)
+    full = venv.task.encoder.encode_reference(venv.task.reference())
+    np.testing.assert_array_equal(venv.task.zone_layout.zone_view(full), obs)
 
 
 def test_sb3_adapter_reports_terminal_observation_at_the_horizon():
@@ -189,7 +191,7 @@ def _config(tmp_path, **kw):
     return TrainConfig(**base)
 
 
-@pytest.mark.parametrize("layout", ["zone", "hotel"])
+@pytest.mark.parametrize("layout", ["zone", "full", "flat"])
 def test_training_writes_a_loadable_policy_and_evaluations(tmp_path, layout):
     trainer = Trainer.create(_config(tmp_path, layout=layout), tmp_path / "run")
     result = trainer.run(progress_bar=False)

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-import gymnasium as gym
-import numpy as np
-from gymnasium import spaces
-
-from twin.envs.task import F_GLOBAL, F_ZONE, REWARD_TERMS, ZONE_FEATURES, HotelTask
-from twin.scenario import Scenario, load_scenario
-from twin.world import GLOBAL_FEATURES, World
-
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "hotel.toml"
-
-
-def resolve_scenario(scenario: str | Path | Scenario | None) -> Scenario:
-    """A scenario object from a path, an object, or ``None`` (the shipped hotel)."""
-    if scenario is None:
-        scenario = DEFAULT_SCENARIO
-    if isinstance(scenario, Scenario):
-        return scenario
-    return load_scenario(scenario)
+from twin.envs.core import TwinEnv
+from twin.envs.vector import TwinVectorEnv
+from twin.venues.hotel.task import F_GLOBAL, F_ZONE, ZONE_FEATURES
+from twin.world import SITE_FEATURES
 
 
 def _doc_table() -> tuple[str, str]:
     rows = [f"    | {j} | ``{n}`` | {u} | {d} |" for j, (n, u, d) in enumerate(ZONE_FEATURES)]
-    glob = [f"    | {j} | ``{n}`` | {u} |" for j, (n, u) in enumerate(GLOBAL_FEATURES)]
+    glob = [f"    | {j} | ``{n}`` | {u} |" for j, (n, u) in enumerate(SITE_FEATURES)]
     return "\n".join(rows), "\n".join(glob)
 
 
-class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
+class HotelEnv(TwinEnv):
     """Personalise the rooms of a hotel for the guests staying in them.
 
     Each step is one control step of the scenario (e.g. 5 minutes); an episode is the
@@ -81,7 +66,8 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Arguments
 
-    ``scenario``: path or :class:`~twin.scenario.Scenario` (default: the shipped hotel);
+    ``scenario``: path, shipped name or :class:`~twin.scenario.Scenario` (default: the
+    shipped hotel);
     ``personal_data``: whether consented stated preferences are observed (and counted in
     the ``personal_data_used`` KPI).
 
@@ -90,52 +76,15 @@ class HotelEnv(gym.Env[np.ndarray, np.ndarray]):
     * v0: first release.
     """
 
-    metadata = {"render_modes": []}
+    venue: ClassVar[str | None] = "hotel"
+    default_scenario: ClassVar[str] = "hotel"
 
-    def __init__(
-        self, scenario: str | Path | Scenario | None = None, personal_data: bool = True
-    ) -> None:
-        self.scenario = resolve_scenario(scenario)
-        self.world = World(self.scenario, n_envs=1)
-        self.task = HotelTask(self.world, personal_data=personal_data)
-        self.observation_space = spaces.Box(self.task.obs_low, self.task.obs_high, dtype=np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, (self.task.act_size,), np.float32)
-        self._obs: np.ndarray | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Running SimPy processes are generators and cannot be pickled: an env pickles as
-        # its configuration (like a spec) and must be reset after unpickling.
-        return {"scenario": self.scenario, "personal_data": self.task.personal_data}
+class HotelVectorEnv(TwinVectorEnv):
+    """``num_envs`` hotel copies as one batch: ``twin/Hotel-v0``'s native vector env."""
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["scenario"], state["personal_data"])  # type: ignore[misc]
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start a new episode; the World's root seed is drawn from ``self.np_random``."""
-        super().reset(seed=seed)
-        world_seed = int(self.np_random.integers(0, 2**31 - 1))
-        self.world.reset([world_seed])
-        self.task.reset_reward()
-        obs, self._known = self.task.observe()
-        self._obs = obs
-        return obs[0], {"world_seed": world_seed}
-
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        """Apply the action for one control step."""
-        if self._obs is None:
-            raise gym.error.ResetNeeded("call reset() before step()")
-        act = self.task.decode(np.asarray(action)[None])
-        self.world.step(act, disclosed=self._known)
-        reward, terms = self.task.reward(act)
-        obs, self._known = self.task.observe()
-        self._obs = obs
-        truncated = self.world.done
-        info: dict[str, Any] = {"reward_terms": {k: float(terms[k][0]) for k in REWARD_TERMS}}
-        if truncated:
-            info["kpis"] = self.world.kpis(0)
-        return obs[0], float(reward[0]), False, truncated, info
+    venue: ClassVar[str | None] = "hotel"
+    default_scenario: ClassVar[str] = "hotel"
 
 
 HotelEnv.__doc__ = (

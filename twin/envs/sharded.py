@@ -1,15 +1,15 @@
 """The native vector env split over processes, one shard of copies per core.
 
 The copies are cut into ``workers`` contiguous shards, each a
-:class:`~twin.envs.vector.HotelVectorEnv` (still one Numba call per step for physics
-and guests within the shard). The calling process steps the first shard itself while
-child processes step the others, so ``workers = 2`` keeps both cores of a 2-core
-machine busy with no idle parent. Actions, observations and rewards of the child shards
-travel through shared memory; a step sends one byte down each pipe and gets one byte
-back. A process waiting for the other polls its pipe for up to :data:`SPIN_S` before
+:class:`~twin.envs.vector.TwinVectorEnv` of the scenario's venue (still one Numba call
+per step for physics and people within the shard). The calling process steps the first
+shard itself while child processes step the others, so ``workers = 2`` keeps both
+cores of a 2-core machine busy with no idle parent. Actions, observations and rewards of
+the child shards travel through shared memory; a step sends one byte down each pipe and
+gets one byte back. A process waiting for the other polls its pipe for up to :data:`SPIN_S` before
 it blocks: on a virtual machine a blocked process's idle vCPU is halted, and waking it
 again cost about 110 µs per step, more than the step's own coordination work.
-The hotels' discrete events are Python and bound to one core per process, so this is
+The venues' discrete events are Python and bound to one core per process, so this is
 how a batch uses the second core. Copy ``i`` seeded ``s_i`` follows exactly the
 trajectory of a single env seeded ``s_i``.
 """
@@ -21,15 +21,13 @@ import pickle
 import time
 from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from twin.envs.hotel import resolve_scenario
-from twin.envs.task import REWARD_TERMS
+from twin.envs.core import ScenarioLike, resolve_scenario
 from twin.scenario import Scenario
 
 #: How long a waiting process polls its pipe before blocking (s). Long enough to cover
@@ -61,14 +59,14 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     import gc
 
-    from twin.envs.vector import HotelVectorEnv
+    from twin.envs.vector import TwinVectorEnv
 
     # Everything imported so far lives as long as this process: keep it out of the
     # cyclic collector's full passes, which otherwise scan some 200,000 library objects
     # (about 60 ms each) to find the hotels' garbage. Only this worker's own process is
     # affected; the env created below stays collectable.
     gc.freeze()
-    venv = HotelVectorEnv(hi - lo, Scenario.from_json(scenario_json), personal_data)
+    venv = TwinVectorEnv(hi - lo, Scenario.from_json(scenario_json), personal_data)
     views = {k: _attach(*v) for k, v in buffers.items()}
     obs, act, rew, terms = (views[k][1] for k in ("obs", "act", "rew", "terms"))
     venv.write_observations_to(obs[lo:hi])
@@ -78,7 +76,7 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
             if msg == _STEP:
                 _, r, _, truncated, infos = venv.step(act[lo:hi])
                 rew[lo:hi] = r
-                for j, key in enumerate(REWARD_TERMS):
+                for j, key in enumerate(venv.task.reward_terms):
                     terms[j, lo:hi] = infos["reward_terms"][key]
                 if "final_obs" in infos:  # end of the episodes: the rest goes pickled
                     final = (infos["final_obs"], infos["final_info"]["kpis"], infos["world_seed"])
@@ -100,14 +98,14 @@ def _worker(conn: Any, scenario_json: str, personal_data: bool, lo: int, hi: int
         conn.close()
 
 
-class ShardedHotelVectorEnv(VectorEnv):
-    """``num_envs`` hotel copies stepped by ``workers`` processes (see module docstring).
+class ShardedVectorEnv(VectorEnv):
+    """``num_envs`` venue copies stepped by ``workers`` processes (see module docstring).
 
     ``workers`` counts the calling process: ``workers = 2`` starts one child process.
 
     Use it as a context manager or call :meth:`close`: it owns processes and shared
     memory. Same spaces, autoreset (``SAME_STEP``) and ``infos`` as
-    :class:`~twin.envs.vector.HotelVectorEnv`.
+    :class:`~twin.envs.vector.TwinVectorEnv`.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
@@ -115,20 +113,21 @@ class ShardedHotelVectorEnv(VectorEnv):
     def __init__(
         self,
         num_envs: int = 64,
-        scenario: str | Path | Scenario | None = None,
+        scenario: ScenarioLike = None,
         personal_data: bool = True,
         workers: int = 2,
     ) -> None:
         if not 1 <= workers <= num_envs:
             raise ValueError(f"workers = {workers} must be between 1 and num_envs = {num_envs}")
-        from twin.envs.vector import HotelVectorEnv
+        from twin.envs.vector import TwinVectorEnv
 
-        self.scenario = resolve_scenario(scenario)
+        self.scenario = resolve_scenario(scenario, "hotel")
         self.num_envs = num_envs
         bounds = np.linspace(0, num_envs, workers + 1).astype(int)
         shards = list(zip(bounds[:-1], bounds[1:], strict=True))
         self._local_hi = int(shards[0][1])
-        self._local = HotelVectorEnv(self._local_hi, self.scenario, personal_data)
+        self._local = TwinVectorEnv(self._local_hi, self.scenario, personal_data)
+        self.reward_terms = self._local.task.reward_terms
         self._shards = shards[1:]
         probe = self._local.task
         self.single_observation_space = self._local.single_observation_space
@@ -140,7 +139,7 @@ class ShardedHotelVectorEnv(VectorEnv):
             "obs": ((num_envs, probe.obs_size), np.float32),
             "act": ((num_envs, probe.act_size), np.float32),
             "rew": ((num_envs,), np.float64),
-            "terms": ((len(REWARD_TERMS), num_envs), np.float64),
+            "terms": ((len(self.reward_terms), num_envs), np.float64),
         }
         self._shm: dict[str, Any] = {}
         self._views: dict[str, np.ndarray] = {}
@@ -205,8 +204,8 @@ class ShardedHotelVectorEnv(VectorEnv):
         n = self.num_envs
         rew = np.empty(n)
         rew[:k] = rew_k
-        terms = np.empty((len(REWARD_TERMS), n))
-        for j, key in enumerate(REWARD_TERMS):
+        terms = np.empty((len(self.reward_terms), n))
+        for j, key in enumerate(self.reward_terms):
             terms[j, :k] = info_k["reward_terms"][key]
         replies = [self._reply(conn) for conn in self._conns]
         views = self._views
@@ -214,7 +213,7 @@ class ShardedHotelVectorEnv(VectorEnv):
         rew[k:] = views["rew"][k:]
         terms[:, k:] = views["terms"][:, k:]
         truncated = np.full(n, bool(trunc_k.all()))
-        infos: dict[str, Any] = {"reward_terms": dict(zip(REWARD_TERMS, terms, strict=True))}
+        infos: dict[str, Any] = {"reward_terms": dict(zip(self.reward_terms, terms, strict=True))}
         if "final_obs" in info_k:
             finals = [(info_k["final_obs"], info_k["final_info"]["kpis"], info_k["world_seed"])]
             finals += [r[1] for r in replies]
@@ -250,7 +249,7 @@ class ShardedHotelVectorEnv(VectorEnv):
             shm.close()
             shm.unlink()
 
-    def __enter__(self) -> ShardedHotelVectorEnv:
+    def __enter__(self) -> ShardedVectorEnv:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -259,3 +258,7 @@ class ShardedHotelVectorEnv(VectorEnv):
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             self.close()
+
+
+#: The name this env had when the hotel was the only venue.
+ShardedHotelVectorEnv = ShardedVectorEnv

@@ -1,9 +1,10 @@
-"""A native batched ``gymnasium.vector.VectorEnv`` over one World of N hotel copies.
+"""A native batched ``gymnasium.vector.VectorEnv`` over one World of N venue copies.
 
 Instead of N Python envs, one :class:`~twin.world.World` holds all copies: physics and
-guests advance in one Numba call each per step; only the hotels' discrete events (SimPy)
+people advance in one Numba call per step; only the venues' discrete events (SimPy)
 run per copy, and only where an event is due. Copy ``i`` seeded ``s_i`` follows exactly
-the trajectory of a single :class:`~twin.envs.hotel.HotelEnv` reset with ``seed=s_i``.
+the trajectory of a single env (e.g. :class:`~twin.envs.hotel.HotelEnv`) reset with
+``seed=s_i``.
 
 Autoreset is ``SAME_STEP``: when the episodes end (all copies share the horizon), the
 returned observation is already the next episode's first, and the last one is in
@@ -13,8 +14,7 @@ returned observation is already the next episode's first, and the last one is in
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -22,35 +22,38 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from twin.envs.hotel import resolve_scenario
-from twin.envs.task import HotelTask
-from twin.scenario import Scenario
+from twin.envs.core import ScenarioLike, resolve_scenario
 from twin.world import World
 
 
-class HotelVectorEnv(VectorEnv):
-    """``num_envs`` copies of a hotel scenario stepped as one batch.
+class TwinVectorEnv(VectorEnv):
+    """``num_envs`` copies of a venue scenario stepped as one batch.
 
     Args:
         num_envs: number of copies.
-        scenario: path or :class:`~twin.scenario.Scenario` (default: the shipped hotel).
-        personal_data: whether consented stated preferences are observed.
+        scenario: path, shipped name or :class:`~twin.scenario.Scenario` (default: the
+            venue's shipped scenario).
+        personal_data: whether consented personal preferences are observed.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+    #: The venue this env runs (``None``: whatever the scenario says).
+    venue: ClassVar[str | None] = None
+    #: Shipped scenario used when none is given.
+    default_scenario: ClassVar[str] = "hotel"
 
     def __init__(
         self,
         num_envs: int = 8,
-        scenario: str | Path | Scenario | None = None,
+        scenario: ScenarioLike = None,
         personal_data: bool = True,
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs = {num_envs} must be >= 1")
-        self.scenario = resolve_scenario(scenario)
+        self.scenario = resolve_scenario(scenario, self.default_scenario, self.venue)
         self.num_envs = num_envs
         self.world = World(self.scenario, n_envs=num_envs)
-        self.task = HotelTask(self.world, personal_data=personal_data)
+        self.task = self.world.venue.task(personal_data)
         self.single_observation_space = spaces.Box(
             self.task.obs_low, self.task.obs_high, dtype=np.float32
         )
@@ -65,7 +68,7 @@ class HotelVectorEnv(VectorEnv):
     def write_observations_to(self, buffer: np.ndarray | None) -> None:
         """Encode observations straight into ``buffer`` ``(num_envs, obs_size)`` float32.
 
-        For :class:`~twin.envs.sharded.ShardedHotelVectorEnv`, whose shards write into
+        For :class:`~twin.envs.sharded.ShardedVectorEnv`, whose shards write into
         shared memory: the arrays ``reset`` and ``step`` return are then ``buffer``
         itself, overwritten by the next call (``final_obs`` is still a copy). ``None``
         goes back to a new array per call.

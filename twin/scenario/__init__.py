@@ -69,6 +69,7 @@ __all__ = [
     "Thermostat",
     "ZoneGroup",
     "load_scenario",
+    "scenario_path",
 ]
 
 Venue = Literal["building", "hotel", "store", "home"]
@@ -146,8 +147,25 @@ class Scenario(ScenarioModel):
             raise ScenarioError(format_validation_error(exc, cls, source)) from None
 
 
+def scenario_path(path: str | Path) -> Path:
+    """``path`` if it is a file, else the shipped scenario of that name (``"store"``)."""
+    import scenarios
+
+    given = Path(path)
+    if given.is_file():
+        return given
+    if given.parent == Path(".") and scenarios.path(given.name).is_file():
+        return scenarios.path(given.name)
+    raise ScenarioError(
+        f"{given}: no such scenario file (nor a shipped scenario: {', '.join(scenarios.names())})"
+    )
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a TOML (or resolved JSON) scenario file.
+    """Read and validate a TOML (or resolved JSON) scenario file, or a shipped one by name.
+
+    ``path`` is a file, or the name of a scenario that ships with twin (``"hotel"``,
+    ``"store"``; see :mod:`scenarios`).
 
     Relative data paths inside the file (an EPW file) are resolved against the file's
     folder, so the resolved scenario stays valid wherever it is saved.
@@ -156,9 +174,7 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: the file is missing, is not valid TOML, or fails validation; the
             message names the file, the field path, the bad value and what is valid.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
+    path = scenario_path(path)
     if path.suffix == ".json":
         try:
             return Scenario.from_json(path.read_bytes())

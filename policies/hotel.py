@@ -1,4 +1,4 @@
-"""Rule-based baselines that read the same flat observation an RL policy sees.
+"""The hotel's rule-based baselines, reading the same flat observation an RL policy sees.
 
 * :class:`FixedSchedulePolicy`: what most hotels run today. The same set-point in every
   zone around the clock, and the same light level and colour wherever people are
@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from twin.envs.task import F_ZONE, ZONE_INDEX, HotelTask
+from twin.calendar import in_window
+from twin.venues.hotel.task import F_ZONE, ZONE_INDEX, HotelTask
 
 _J = ZONE_INDEX
 
@@ -43,8 +44,7 @@ class _FeaturePolicy:
         return (np.arctan2(glob[:, 0], glob[:, 1]) * 24.0 / (2 * np.pi)) % 24.0
 
     def _in_day(self, hour: np.ndarray) -> np.ndarray:
-        start, end = self.thermostat.occupied_hours
-        return ((hour >= start) & (hour < end))[:, None]
+        return in_window(hour, self.thermostat.occupied_hours)[:, None]
 
     def predict(
         self,

@@ -1,8 +1,9 @@
-"""Numba kernels of the RL task: the flat observation and the per-zone reward.
+"""Numba kernels of the hotel task: the flat observation and the per-zone reward.
 
 :func:`encode_observation` writes the flat observation of every environment in one
-pass. It is the batched equivalent of ``HotelTask.encode(World.observe(personal_data))`` (the
-readable reference, tested to agree exactly), including the consent rule: a stated
+pass from the Measurements and the hotel's context. It is the batched equivalent of
+:func:`twin.venues.hotel.task.reference_observation` (the readable reference, tested to
+agree exactly), including the consent rule: a stated
 preference appears only for a checked-in guest who consented, or for the consenting
 guest booked into an empty room within 24 h, and only if the policy may use personal
 data. Building the dictionary and concatenating it cost about as much as the physics
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Zone-feature columns (see twin.envs.task.ZONE_FEATURES).
+# Zone-feature columns (see twin.venues.hotel.task.ZONE_FEATURES).
 _TEMP, _OCC, _HEAT, _COOL, _LUX, _IS_ROOM, _SOLD, _PRESENT = 0, 1, 2, 3, 4, 5, 6, 7
 _TO_ARR, _TO_DEP, _KNOWN, _PT, _PL, _PC, _FT, _FL = 8, 9, 10, 11, 12, 13, 14, 15
 _AWAKE, _ASLEEP = 1, 2
@@ -127,7 +128,7 @@ def zone_rewards(
     Terms, in order (weights likewise): satisfaction of the room's in-house guest per
     room and hour; Kh outside the comfort band per zone; electricity cost; K of
     set-point outside the safe band while occupied (per zone and hour); K of set-point
-    change beyond the tolerance per zone. See :meth:`twin.envs.task.HotelTask.reward`.
+    change beyond the tolerance per zone. See :meth:`twin.venues.hotel.task.HotelTask.reward`.
     """
     ne, nz = excess.shape
     n_rooms = room_zone.shape[0]
@@ -166,28 +167,3 @@ def zone_rewards(
         terms[2, e] = t_cost
         terms[3, e] = t_unsafe
         terms[4, e] = t_osc
-
-
-@njit(cache=True, error_model="numpy")
-def decode_actions(action: np.ndarray, low: np.ndarray, high: np.ndarray, out: np.ndarray) -> None:
-    """Normalised actions ``(ne, nz * K)`` in [-1, 1] -> physical ``out`` ``(K, ne, nz)``.
-
-    Zone-major: ``action[e, K z + j]`` is command ``j`` of zone ``z``, mapped linearly
-    from [-1, 1] (values outside are clipped) onto ``[low[z, j], high[z, j]]``.
-    """
-    ne = action.shape[0]
-    nz, k = low.shape
-    lo = low.ravel()  # in the action's zone-major order
-    span = (0.5 * (high - low)).ravel()
-    row64 = np.empty(nz * k)
-    for e in range(ne):
-        row = action[e]
-        for i in range(nz * k):  # selects, not branches: this loop vectorises
-            a = float(row[i])
-            a = -1.0 if a < -1.0 else a
-            a = 1.0 if a > 1.0 else a
-            row64[i] = lo[i] + (a + 1.0) * span[i]
-        for j in range(k):
-            out_j = out[j, e]
-            for z in range(nz):
-                out_j[z] = row64[k * z + j]
