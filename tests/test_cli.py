@@ -186,3 +186,13 @@ def test_check_rejects_infinite_horizon_with_one_line(tmp_path):
     assert res.returncode == 2, res.stdout
     assert "simulation.horizon_days = inf: input should be a finite number" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_shipped_scenarios_run_by_name_from_any_folder(tmp_path):
+    res = run_cli("check", "hotel_small", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run_cli("run", "hotel_small", "--policy", "fixed", "--out", "r", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "r" / "kpis.json").read_text())["energy_kwh"] > 0
+    res = run_cli("check", "no_such_scenario", cwd=tmp_path)
+    assert res.returncode == 2 and "nor a shipped scenario: building, hotel" in res.stderr
