@@ -36,8 +36,8 @@ def test_scenarios_load_by_name_from_the_installed_files_alone(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "import scenarios, twin.scenario as s; "
-        "assert scenarios.__file__.startswith(%r), scenarios.__file__; "
-        "print(s.load_scenario('hotel_small').name)" % str(site)
+        f"assert scenarios.__file__.startswith({str(site)!r}), scenarios.__file__; "
+        "print(s.load_scenario('hotel_small').name)"
     )
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,

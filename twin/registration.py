@@ -12,17 +12,34 @@ Registration names entry points as strings (as ``gymnasium/envs/__init__.py`` do
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from gymnasium.envs.registration import register, registry
 
-#: Every registered id: entry point and native vector entry point.
-ENVS: dict[str, tuple[str, str]] = {
-    "twin/Hotel-v0": ("twin.envs.hotel:HotelEnv", "twin.envs.hotel:HotelVectorEnv"),
+
+class EnvEntry(NamedTuple):
+    """How to build one registered env, and the small shipped scenario tests run it on."""
+
+    entry_point: str
+    vector_entry_point: str
+    small_scenario: str
+
+
+#: Every registered id.
+ENVS: dict[str, EnvEntry] = {
+    "twin/Hotel-v0": EnvEntry(
+        "twin.envs.hotel:HotelEnv", "twin.envs.hotel:HotelVectorEnv", "hotel_small"
+    ),
 }
 ENV_IDS = tuple(ENVS)
 
 
 def register_envs() -> None:
     """Register every id of :data:`ENVS` that is not registered yet (idempotent)."""
-    for env_id, (entry, vector_entry) in ENVS.items():
+    for env_id, entry in ENVS.items():
         if env_id not in registry:
-            register(id=env_id, entry_point=entry, vector_entry_point=vector_entry)
+            register(
+                id=env_id,
+                entry_point=entry.entry_point,
+                vector_entry_point=entry.vector_entry_point,
+            )

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv
 
 from policies import make_policy
 from policies.hotel import RuleBasedPolicy
@@ -24,13 +24,6 @@ from twin.errors import TwinError
 from twin.physics.passes import ACC_COST, ACC_DISCOMFORT_KH
 
 SMALL = SCENARIOS / "hotel_small.toml"
-
-
-def test_ppo_learns_256_steps_on_the_native_vector_env():
-    venv = VecNormalize(SB3VecEnv(HotelVectorEnv(2, SMALL)))
-    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, device="cpu", seed=0)
-    model.learn(256)
-    assert model.num_timesteps == 256
 
 
 def reference_terms(world, prev, weights, control):
