@@ -181,3 +181,34 @@ def test_guest_outcomes_are_the_records_reduced_and_give_the_same_kpis():
                 for name in fields:
                     np.testing.assert_equal(getattr(outcome, name), record[name])
         assert w.kpis(e) == kpis_before
+
+
+def test_arbitrated_world_resolves_override_then_policy_then_schedule(monkeypatch):
+    from twin.arbitration import SOURCES
+    from twin.venues.hotel.venue import HotelVenue
+
+    monkeypatch.setattr(HotelVenue, "arbitrated", True)  # the hotel's guests gain a say
+    w = World(load_scenario(SMALL), n_envs=2)
+    w.reset([1, 2])
+    a = house_action(w)
+    a.heat_setpoint_c[0, 1] = np.nan  # the policy relinquishes one zone of copy 0
+    w.step(a)
+    heat = w.command_source["heat_setpoint_c"]
+    assert SOURCES[heat[0, 1]] == "schedule" and SOURCES[heat[0, 0]] == "policy"
+    th = w.scenario.thermostat
+    assert w.setpoint[0, 1] in (th.heating_setpoint_c, th.setback_heating_c)
+    where = np.zeros((2, w.nz), bool)
+    where[1, 2] = True
+    w.override("heat_setpoint_c", np.full((2, w.nz), 25.0), where)
+    w.step(house_action(w))
+    assert w.setpoint[1, 2] == 25.0 and w.setpoint[1, 3] == 21.0
+    assert SOURCES[w.command_source["heat_setpoint_c"][1, 2]] == "override"
+    w.release("heat_setpoint_c")
+    w.step(house_action(w))
+    assert w.setpoint[1, 2] == 21.0
+
+
+def test_a_venue_without_arbitration_refuses_overrides():
+    w = run_world([1], steps=1)
+    with pytest.raises(RuntimeError, match="does not arbitrate"):
+        w.override("heat_setpoint_c", np.zeros((1, w.nz)), np.ones((1, w.nz), bool))

@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+from twin.arbitration import PriorityArray
 from twin.building import Building, build_building, heat_pump_arrays
 from twin.calendar import Calendar, in_window, local_hours
-from twin.interface import Commands, Measurements
+from twin.interface import ZONE_COMMANDS, Commands, Measurements
 from twin.kpi import rounded, tariff_per_step
 from twin.physics.network import RCParams, affine_coefficients
 from twin.physics.passes import (
@@ -116,6 +117,9 @@ class World:
         self._reset_parameters()
         self.seeds: list[int] = []
         self.t = 0
+        #: Whether commands go through the priority array (venues with occupant overrides).
+        self.arbitrated = venue_cls.arbitrated
+        self.arbitration: dict[str, PriorityArray] | None = None
         self.venue: Venue = venue_cls(self)
 
     # ------------------------------------------------------------------ reset
@@ -182,6 +186,12 @@ class World:
         self._sensor_noise = np.empty((ne, NOISE_BLOCK, nz))
         self._sensor_block = -1
         self._site = self._site_table()
+        if self.arbitrated:
+            defaults = (th.heating_setpoint_c, th.cooling_setpoint_c, th.light_lux, th.light_cct_k)
+            self.arbitration = {
+                k: PriorityArray((ne, nz), d) for k, d in zip(ZONE_COMMANDS, defaults, strict=True)
+            }
+            self.command_source = {k: np.zeros((ne, nz), np.int8) for k in ZONE_COMMANDS}
         self.venue.reset(self.streams, self.variants)
 
     def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
@@ -247,6 +257,8 @@ class World:
         self.cool_setpoint = np.array(commands.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
         target = np.ascontiguousarray(commands.light_lux, dtype=np.float64).reshape(ne, nz)
         cct_cmd = np.ascontiguousarray(commands.light_cct_k, dtype=np.float64).reshape(ne, nz)
+        if self.arbitration is not None:
+            self._arbitrate(t, (self.setpoint, self.cool_setpoint, target, cct_cmd))
         self.step_price = float(self.price[t])
         weather = StepWeather(
             self.outdoor_lux[t], self.t_out[t], self.facade_irr[t], self.inv_cop_h[t],
@@ -265,6 +277,45 @@ class World:
         sim = self.sim
         while sim.peek() < until:
             sim.step()
+
+    def _arbitrate(self, t: int, policy: tuple[np.ndarray, ...]) -> None:
+        """Resolve who commands each zone: override > policy > the thermostat's schedule.
+
+        The policy's commands are written at the ``policy`` level (a NaN relinquishes that
+        point to the schedule); the schedule level holds the thermostat's program for this
+        step; overrides are whatever the venue wrote (:meth:`override`). The values in
+        force replace ``policy`` in place; :attr:`command_source` says who set each.
+        """
+        assert self.arbitration is not None
+        th = self.scenario.thermostat
+        occupied = bool(self.schedule_occupied[t])
+        schedule = (
+            th.heating_setpoint_c if occupied else th.setback_heating_c,
+            th.cooling_setpoint_c if occupied else th.setback_cooling_c,
+            th.light_lux if occupied else 0.0,
+            th.light_cct_k,
+        )
+        for (name, arr), values, sched in zip(
+            self.arbitration.items(), policy, schedule, strict=True
+        ):
+            arr.write("schedule", np.full(values.shape, sched))
+            arr.write("policy", values)
+            values[...], self.command_source[name][...] = arr.resolve()
+
+    def override(self, quantity: str, values: np.ndarray, where: np.ndarray) -> None:
+        """An occupant or operator takes over ``quantity`` of the zones ``where``.
+
+        ``quantity`` is a ``ZONE_COMMANDS`` name, ``where`` ``(ne, nz)`` bool; the override
+        holds from the next step until :meth:`release`.
+        """
+        if self.arbitration is None:
+            raise RuntimeError(f"venue {self.venue.name!r} does not arbitrate commands")
+        self.arbitration[quantity].write("override", values, where)
+
+    def release(self, quantity: str, where: np.ndarray | None = None) -> None:
+        """End the overrides of ``quantity`` at the zones ``where`` (all by default)."""
+        if self.arbitration is not None:
+            self.arbitration[quantity].relinquish("override", where)
 
     def sync_agents(self) -> None:
         """Move every Mesa agent to the cell its current state puts it in."""

@@ -67,6 +67,9 @@ class Venue(ABC):
 
     #: The scenario's ``venue`` value this plugin runs.
     name: ClassVar[str]
+    #: Whether the World resolves commands through its priority array (override > policy >
+    #: schedule) because the venue's occupants can override them (see World.override).
+    arbitrated: ClassVar[bool] = False
     #: Whether the venue's task is zone-major (has a ``zone_layout`` for per-zone policies).
     zone_layout: ClassVar[bool] = False
     #: Module with the venue's run-directory artefacts: ``timeseries_columns(scenario,
