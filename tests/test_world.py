@@ -212,3 +212,35 @@ def test_a_venue_without_arbitration_refuses_overrides():
     w = run_world([1], steps=1)
     with pytest.raises(RuntimeError, match="does not arbitrate"):
         w.override("heat_setpoint_c", np.zeros((1, w.nz)), np.ones((1, w.nz), bool))
+
+
+def test_copies_can_share_one_sky_as_broadcast_views():
+    w = World(load_scenario(SMALL), n_envs=3, shared_weather=True)
+    w.reset([4, 5, 6])
+    assert w.t_out.strides[1] == 0 and w._site.strides[1] == 0  # one column, no copies
+    alone = World(load_scenario(SMALL), n_envs=1)
+    alone.reset([4])
+    for e in range(3):  # copy 0's sky for everyone
+        np.testing.assert_array_equal(w.t_out[:, e], alone.t_out[:, 0])
+        np.testing.assert_array_equal(w.measurements().site[e], alone.measurements().site[0])
+    for _ in range(20):
+        w.step(house_action(w))
+    assert np.isfinite(w.air).all()
+
+
+def test_a_venue_can_give_each_copy_its_own_building(monkeypatch):
+    from twin.building import build_building
+    from twin.venues.hotel.venue import HotelVenue
+
+    bigger = load_scenario(SMALL)
+    zones = tuple(z.model_copy(update={"floor_area_m2": 2 * z.floor_area_m2}) for z in bigger.zones)
+    other = build_building(bigger.model_copy(update={"zones": zones}))
+    monkeypatch.setattr(
+        HotelVenue, "copy_building", lambda self, e, streams: other if e == 1 else None
+    )
+    w = World(load_scenario(SMALL), n_envs=2)
+    w.reset([1, 2])
+    np.testing.assert_array_equal(w.coef[0], w.building.coef)
+    np.testing.assert_array_equal(w.coef[1], other.coef)
+    np.testing.assert_array_equal(w.light[1, 2], other.installed_light_w)
+    assert not np.array_equal(w.equipment_w[0], w.equipment_w[1])

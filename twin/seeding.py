@@ -12,7 +12,7 @@ import numpy as np
 
 #: Stream names, in spawn order. Append new streams at the end only: the position of a
 #: stream fixes its seed.
-STREAMS = ("physics", "events", "agents", "policy", "randomization", "sensors")
+STREAMS = ("physics", "events", "agents", "policy", "randomization", "sensors", "stock")
 
 
 def spawn_streams(seed: int) -> dict[str, np.random.Generator]:

@@ -37,6 +37,7 @@ import simpy
 from twin.arbitration import PriorityArray
 from twin.building import Building, build_building, heat_pump_arrays
 from twin.calendar import Calendar, in_window, local_hours
+from twin.errors import ScenarioError
 from twin.interface import ZONE_COMMANDS, Commands, Measurements
 from twin.kpi import rounded, tariff_per_step
 from twin.physics.network import RCParams, affine_coefficients
@@ -95,9 +96,13 @@ class World:
     Args:
         scenario: a validated scenario whose venue has a plugin (:mod:`twin.venues`).
         n_envs: number of copies.
+        shared_weather: every copy stands under copy 0's sky (e.g. the homes of one
+            neighbourhood); its arrays then keep one column, broadcast to every copy,
+            which matters for memory at thousands of copies. Off, copy ``i`` equals a
+            one-copy World seeded ``s_i``.
     """
 
-    def __init__(self, scenario: Scenario, n_envs: int = 1) -> None:
+    def __init__(self, scenario: Scenario, n_envs: int = 1, shared_weather: bool = False) -> None:
         venue_cls = venue_class(scenario.venue)
         self.scenario = scenario
         self.n_envs = n_envs
@@ -110,11 +115,9 @@ class World:
         self.substeps = scenario.hvac.substeps
         self.forecast_steps = int(np.ceil(FORECAST_H / self.dt_h))
         # Per-zone parameter arrays with a leading environment axis (identical copies
-        # unless domain randomisation replaces them at reset).
-        self.aperture = np.ascontiguousarray(
-            np.broadcast_to(self.building.aperture[None], (n_envs, 4, self.nz))
-        )
+        # unless the venue or domain randomisation replaces them at reset).
         self._reset_parameters()
+        self.shared_weather = shared_weather
         self.seeds: list[int] = []
         self.t = 0
         #: Whether commands go through the priority array (venues with occupant overrides).
@@ -137,20 +140,32 @@ class World:
         # copy i runs exactly as it would alone while all events go through one loop.
         self.sim = simpy.Environment()
         self.streams = [spawn_streams(seed) for seed in self.seeds]
-        self.variants = [self._randomize(e, r["randomization"]) for e, r in enumerate(self.streams)]
+        self.variants = []
+        for e, streams in enumerate(self.streams):
+            own = self.venue.copy_building(e, streams)
+            self._set_building(e, own if own is not None else b_)
+            self.variants.append(self._randomize(e, streams["randomization"], own))
         n_weather = self.n_steps + self.forecast_steps + 1
+        # Copies under one sky share copy 0's weather: one column, broadcast to all.
+        skies = self.streams[:1] if self.shared_weather else self.streams
         weathers: list[Weather] = [
             build_weather(s.weather, s.site, s.simulation.start, n_weather, self.dt, r["physics"])
-            for r in self.streams
+            for r in skies
         ]
         w0 = weathers[0]
         self.times = w0.times
         self.hours = local_hours(w0.times)
-        self.t_out = np.ascontiguousarray(np.stack([w.t_out for w in weathers], axis=1))
-        self.facade_irr = np.ascontiguousarray(np.stack([w.facade_irr for w in weathers], axis=1))
-        self.outdoor_lux = np.stack([w.illuminance_lux for w in weathers], axis=1)
-        self.ghi = np.stack([w.ghi for w in weathers], axis=1)
-        self.inv_cop_h, self.inv_cop_c = heat_pump_arrays(s, self.t_out)
+
+        def per_copy(a: np.ndarray) -> np.ndarray:
+            a = np.ascontiguousarray(a)
+            return a if a.shape[1] == ne else np.broadcast_to(a, (a.shape[0], ne, *a.shape[2:]))
+
+        self.t_out = per_copy(np.stack([w.t_out for w in weathers], axis=1))
+        self.facade_irr = per_copy(np.stack([w.facade_irr for w in weathers], axis=1))
+        self.outdoor_lux = per_copy(np.stack([w.illuminance_lux for w in weathers], axis=1))
+        self.ghi = per_copy(np.stack([w.ghi for w in weathers], axis=1))
+        inv_h, inv_c = heat_pump_arrays(s, np.stack([w.t_out for w in weathers], axis=1))
+        self.inv_cop_h, self.inv_cop_c = per_copy(inv_h), per_copy(inv_c)
         self.price = tariff_per_step(s.tariff, self.hours)
         self.schedule_occupied = in_window(self.hours, s.thermostat.occupied_hours)
         th = s.thermostat
@@ -168,11 +183,7 @@ class World:
         self.count = np.zeros((ne, nz))
         self.state = ZoneState(self.theta_m, self.energy_hvac)
         self.arrays = BuildingArrays(
-            light=np.stack(
-                [b_.daylight_factor, b_.max_lux, b_.installed_light_w, b_.min_power_fraction,
-                 b_.cct_min, b_.cct_max]
-            ),  # fmt: skip
-            equipment_w=b_.equipment_w, coef=self.coef, inv_a_a=self.inv_a_a,
+            light=self.light, equipment_w=self.equipment_w, coef=self.coef, inv_a_a=self.inv_a_a,
             aperture=self.aperture, q_heat_max=self.q_heat_max, q_cool_max=self.q_cool_max,
             dt_sub=b_.dt, substeps=self.substeps,
         )  # fmt: skip
@@ -185,7 +196,7 @@ class World:
         self._air_hist = np.repeat(self.out.air[None], int(self._delay.max()) + 1, axis=0)
         self._sensor_noise = np.empty((ne, NOISE_BLOCK, nz))
         self._sensor_block = -1
-        self._site = self._site_table()
+        self._site = self._site_table(len(weathers))
         if self.arbitrated:
             defaults = (th.heating_setpoint_c, th.cooling_setpoint_c, th.light_lux, th.light_cct_k)
             self.arbitration = {
@@ -194,9 +205,15 @@ class World:
             self.command_source = {k: np.zeros((ne, nz), np.int8) for k in ZONE_COMMANDS}
         self.venue.reset(self.streams, self.variants)
 
-    def _randomize(self, e: int, rng: np.random.Generator) -> dict[str, float]:
-        """Draw copy ``e``'s building, occupant and sensor variant (identity when disabled)."""
-        rz, b = self.scenario.randomization, self.building
+    def _randomize(
+        self, e: int, rng: np.random.Generator, own: Building | None = None
+    ) -> dict[str, float]:
+        """Draw copy ``e``'s building, occupant and sensor variant (identity when disabled).
+
+        The building variant scales copy ``e``'s own building (``own``, from the venue) or
+        else the scenario's.
+        """
+        rz, b = self.scenario.randomization, own if own is not None else self.building
         names = ("envelope", "ventilation", "thermal_mass", "hvac_capacity", "preference_spread")
         if not rz.enabled:
             return {**dict.fromkeys(names, 1.0), "sensor_noise_k": 0.0, "sensor_delay_steps": 0}
@@ -230,6 +247,25 @@ class World:
         self.inv_a_a = np.ascontiguousarray(1.0 / self.coef[:, 6])
         self.q_heat_max = np.tile(b.q_heat_max, (ne, 1))
         self.q_cool_max = np.tile(b.q_cool_max, (ne, 1))
+        self.aperture = np.repeat(b.aperture[None], ne, axis=0)
+        self.equipment_w = np.tile(b.equipment_w, (ne, 1))
+        self.light = np.repeat(_light_rows(b)[None], ne, axis=0)
+
+    def _set_building(self, e: int, b: Building) -> None:
+        """Copy ``e`` stands in building ``b`` (the scenario's, or the venue's for it)."""
+        if b is self.building:
+            return  # already there (see _reset_parameters)
+        if b.n_zones != self.nz:
+            raise ScenarioError(
+                f"copy {e}'s building has {b.n_zones} zones; the scenario's has {self.nz}"
+            )
+        self.coef[e] = b.coef
+        self.inv_a_a[e] = b.inv_a_a
+        self.q_heat_max[e] = b.q_heat_max
+        self.q_cool_max[e] = b.q_cool_max
+        self.aperture[e] = b.aperture
+        self.equipment_w[e] = b.equipment_w
+        self.light[e] = _light_rows(b)
 
     # ------------------------------------------------------------------ step
     @property
@@ -339,12 +375,13 @@ class World:
         """``(n_envs, len(SITE_FEATURES))``: time, weather now and forecast, price."""
         return self._site[min(self.t, self.n_steps)]
 
-    def _site_table(self) -> np.ndarray:
+    def _site_table(self, skies: int) -> np.ndarray:
         """Site features of every step ``(n_steps + 1, n_envs, G)``, built once at reset.
 
-        They depend on the clock and the weather only, never on the policy.
+        They depend on the clock and the weather only, never on the policy; with one sky
+        for all copies the table has one column, broadcast to every copy.
         """
-        n, ne = self.n_steps + 1, self.n_envs
+        n, ne = self.n_steps + 1, skies
         t = np.arange(n)
         hour = self.hours[t]
         day = (
@@ -357,13 +394,16 @@ class World:
         table[:, :, 1] = np.cos(2 * np.pi * hour / 24)[:, None]
         table[:, :, 2] = np.sin(2 * np.pi * day / 7)[:, None]
         table[:, :, 3] = np.cos(2 * np.pi * day / 7)[:, None]
-        table[:, :, 4] = self.t_out[t]
-        table[:, :, 5] = self.t_out[np.minimum(t + steps_1h, t + k)]
-        table[:, :, 6] = self.t_out[np.minimum(t + 3 * steps_1h, t + k)]
-        table[:, :, 7] = self.t_out[t + k]
-        table[:, :, 8] = self.ghi[t]
+        t_out, ghi = self.t_out[:, :ne], self.ghi[:, :ne]
+        table[:, :, 4] = t_out[t]
+        table[:, :, 5] = t_out[np.minimum(t + steps_1h, t + k)]
+        table[:, :, 6] = t_out[np.minimum(t + 3 * steps_1h, t + k)]
+        table[:, :, 7] = t_out[t + k]
+        table[:, :, 8] = ghi[t]
         table[:, :, 9] = self.price[np.minimum(t, self.n_steps - 1)][:, None]
-        return table
+        return (
+            table if ne == self.n_envs else np.broadcast_to(table, (n, self.n_envs, table.shape[2]))
+        )
 
     def sensed_temperature(self) -> np.ndarray:
         """Zone air temperature as the sensors report it: delayed and noisy when randomised."""
@@ -416,3 +456,11 @@ class World:
     zone_occupied = property(lambda self: self.out.occupied, doc="Zone occupancy (bool).")
     step_excess = property(lambda self: self.out.excess, doc="K outside the comfort band.")
     step_zone_power = property(lambda self: self.out.zone_power, doc="Zone electricity (W).")
+
+
+def _light_rows(b: Building) -> np.ndarray:
+    """``(6, nz)``: daylight factor, max lux, installed W, min power, CCT min and max."""
+    return np.stack(
+        [b.daylight_factor, b.max_lux, b.installed_light_w, b.min_power_fraction, b.cct_min,
+         b.cct_max]
+    )  # fmt: skip

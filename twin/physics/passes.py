@@ -33,8 +33,8 @@ N_ACC = 4
 class BuildingArrays(NamedTuple):
     """Per-zone parameters of every copy (fixed within an episode)."""
 
-    light: np.ndarray  # (6, nz) daylight factor, max lux, installed W, min power, CCT min, max
-    equipment_w: np.ndarray  # (nz,) base internal gains (W)
+    light: np.ndarray  # (ne, 6, nz) daylight factor, max lux, installed W, min power, CCT
+    equipment_w: np.ndarray  # (ne, nz) base internal gains (W)
     coef: np.ndarray  # (ne, N_COEF, nz) affine 5R1C step coefficients
     inv_a_a: np.ndarray  # (ne, nz)
     aperture: np.ndarray  # (ne, 4, nz) effective solar aperture per facade (m2)
@@ -97,14 +97,14 @@ def lighting_pass(
     ``gains`` ``(nz,)`` receives equipment plus lighting power (all lighting ends as heat);
     the venue adds its occupants before :func:`zone_pass`.
     """
-    light, heat_sp, cool_sp = b.light, cmd.heat_sp, cmd.cool_sp
+    light, equipment, heat_sp, cool_sp = b.light[e], b.equipment_w[e], cmd.heat_sp, cmd.cool_sp
     for z in range(heat_sp.shape[1]):
         cool_sp[e, z] = max(cool_sp[e, z], heat_sp[e, z] + MIN_DEADBAND_K)
         _, out.lux[e, z], out.p_light[e, z], out.cct[e, z] = light_zone(
             cmd.light_lux[e, z], cmd.light_cct[e, z], w.outdoor_lux[e] * light[0, z],
             light[1, z], light[2, z], light[3, z], light[4, z], light[5, z],
         )  # fmt: skip
-        gains[z] = b.equipment_w[z] + out.p_light[e, z]
+        gains[z] = equipment[z] + out.p_light[e, z]
 
 
 @njit(cache=True, inline="always", error_model="numpy")

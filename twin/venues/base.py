@@ -19,6 +19,7 @@ import numpy as np
 from twin.interface import Commands
 
 if TYPE_CHECKING:
+    from twin.building import Building
     from twin.physics.passes import StepWeather, ZoneCommands
     from twin.world import World
 
@@ -80,6 +81,16 @@ class Venue(ABC):
 
     def __init__(self, world: World) -> None:
         self.world = world
+
+    def copy_building(self, e: int, streams: Streams) -> Building | None:
+        """The building copy ``e`` stands in, or ``None`` for the scenario's.
+
+        Called at every reset before the copy's domain randomisation (which then scales
+        this building): a venue whose copies are different buildings (homes of a stock)
+        draws copy ``e``'s here, from its ``stock`` stream. It must have the scenario's
+        number of zones.
+        """
+        return None
 
     @abstractmethod
     def reset(self, streams: Sequence[Streams], variants: Sequence[Mapping[str, float]]) -> None:
