@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from twin.venues.rewards import building_coefficients, building_terms
+
 # Zone-feature columns (see twin.venues.hotel.task.ZONE_FEATURES).
 _TEMP, _OCC, _HEAT, _COOL, _LUX, _IS_ROOM, _SOLD, _PRESENT = 0, 1, 2, 3, 4, 5, 6, 7
 _TO_ARR, _TO_DEP, _KNOWN, _PT, _PL, _PC, _FT, _FL = 8, 9, 10, 11, 12, 13, 14, 15
@@ -132,10 +134,9 @@ def zone_rewards(
     """
     ne, nz = excess.shape
     n_rooms = room_zone.shape[0]
-    c_dis = -weights[1] * dt_h / nz
-    c_cost = -weights[2] * price * dt_h / 1000.0
-    c_unsafe = -weights[3] * dt_h / nz
-    c_osc = -weights[4] / nz
+    c_dis, c_cost, c_unsafe, c_osc = building_coefficients(
+        weights[1], weights[2], weights[3], weights[4], price, dt_h, nz
+    )
     c_sat = weights[0] * dt_h / n_rooms if n_rooms > 0 else 0.0
     for e in range(ne):
         t_dis = 0.0
@@ -143,15 +144,10 @@ def zone_rewards(
         t_unsafe = 0.0
         t_osc = 0.0
         for z in range(nz):
-            dis = c_dis * excess[e, z]
-            cost = c_cost * power[e, z]
-            out = max(heat_sp[e, z] - safe_max, 0.0) + max(safe_min - cool_sp[e, z], 0.0)
-            unsafe = c_unsafe * out if occupied[e, z] else 0.0
-            osc = 0.0
-            if have_prev:
-                jump_h = max(abs(heat_sp[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
-                jump_c = max(abs(cool_sp[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
-                osc = c_osc * (jump_h + jump_c)
+            dis, cost, unsafe, osc = building_terms(
+                e, z, excess, power, heat_sp, cool_sp, prev_heat, prev_cool, occupied, c_dis,
+                c_cost, c_unsafe, c_osc, safe_min, safe_max, osc_tol, have_prev,
+            )  # fmt: skip
             zone_reward[e, z] = dis + cost + unsafe + osc
             t_dis += dis
             t_cost += cost
