@@ -257,27 +257,17 @@ class Floor(ScenarioModel):
         walkable = set(legend) - kinds["wall"]
         reached = _reachable(rows, walkable, entrance)
         cut_off = [cell for cell in _cells_of(rows, walkable) if cell not in reached]
-        if cut_off:
-            sections = sorted(
-                {
-                    str(legend[rows[r][c]].category)
-                    for r, c in cut_off
-                    if legend[rows[r][c]].kind == "section"
-                }
-            )
-            if sections:
-                raise ValueError(
-                    f"sections not reachable from the entrance: {', '.join(sections)} "
-                    "(walls cut them off; shoppers step to the 4 neighbouring cells)"
-                )
-            lanes = [cell for cell in cut_off if cell in set(checkout)]
-            if lanes:
-                raise ValueError(
-                    f"checkout cells at {_few(lanes)} are not reachable from the entrance"
-                )
+        sections = sorted({legend[rows[r][c]].category or "" for r, c in cut_off} - {""})
+        if sections:
             raise ValueError(
-                f"cells at {_few(cut_off)} are not reachable from the entrance; make them "
-                "walls or connect them"
+                f"sections not reachable from the entrance: {', '.join(sections)} "
+                "(walls cut them off; shoppers step to the 4 neighbouring cells)"
+            )
+        if cut_off:
+            lanes = [cell for cell in cut_off if cell in set(checkout)]
+            raise ValueError(
+                f"{'checkout cells' if lanes else 'cells'} at {_few(lanes or cut_off)} are not "
+                "reachable from the entrance; connect them or make them walls"
             )
         return text
 
@@ -285,12 +275,6 @@ class Floor(ScenarioModel):
     def rows(self) -> tuple[str, ...]:
         """The map's rows (see :func:`parse_map`)."""
         return parse_map(self.map)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(rows, columns) of the map."""
-        rows = self.rows
-        return len(rows), len(rows[0])
 
     def cells_of(self, kind: CellKind, category: str | None = None) -> list[tuple[int, int]]:
         """(row, col) of every cell of ``kind`` (and ``category``), in row-major order."""
@@ -686,9 +670,8 @@ class Store(ScenarioModel):
 def check_store_zones(store: Store, zones: tuple[ZoneGroup, ...]) -> None:
     """Every legend zone must name a ``[[zones]]`` group with ``count = 1``.
 
-    A store cell shares the air, light and sound of exactly one thermal zone, so the
-    group it names must be a single zone. Called by the scenario root, which knows the
-    zones.
+    A store cell shares the air, light and sound of exactly one thermal zone. Called by
+    the scenario root, which knows the zones.
 
     Raises:
         ValueError: names the legend key, the zone and the valid single-zone groups.
