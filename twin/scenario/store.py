@@ -513,7 +513,7 @@ def open_fractions(opening_hours: tuple[float, float]) -> tuple[float, ...]:
     (0.0, 0.5, 1.0, 0.0)
     """
     lo, hi = opening_hours
-    return tuple(max(0.0, min(hi, h + 1) - max(lo, h)) for h in range(24))
+    return tuple(max(0.0, float(min(hi, h + 1) - max(lo, h))) for h in range(24))
 
 
 class Store(ScenarioModel):
