@@ -309,9 +309,9 @@ class StoreSegment(ScenarioModel):
     A new shopper arriving in local hour ``h`` belongs to segment ``s`` with probability
     proportional to ``share_s * hour_profile_s[h]`` (``hour_profile = None`` counts as 1
     every hour). ``genre_liking`` is the mean liking (0..1) of catalogue genres (others
-    0.5), drawn per shopper with ``genre_liking_sd``. ``category_affinity`` is the chance
-    a category is on a shopper's list and, drawn with ``affinity_sd``, their affinity to
-    it (others 0.1).
+    ``genre_liking_default``), drawn per shopper with ``genre_liking_sd``.
+    ``category_affinity`` is the chance a category is on a shopper's list and, drawn with
+    ``affinity_sd``, their affinity to it (others ``affinity_default``).
     """
 
     name: Name
@@ -331,8 +331,10 @@ class StoreSegment(ScenarioModel):
     balk_queue: Normal = normal(6.0, 2.0, 1.0, 20.0)
     walking_speed_m_s: Normal = normal(1.0, 0.15, 0.4, 1.6)
     genre_liking: dict[Name, Fraction] = Field(default_factory=dict, strict=False)
+    genre_liking_default: Fraction = 0.5
     genre_liking_sd: NonNegFloat = 0.15
     category_affinity: dict[Name, Fraction] = Field(default_factory=dict, strict=False)
+    affinity_default: Fraction = 0.1
     affinity_sd: NonNegFloat = 0.1
 
     @model_validator(mode="after")
