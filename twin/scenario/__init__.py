@@ -43,11 +43,32 @@ from twin.scenario.hotel import (
     Segment,
 )
 from twin.scenario.randomization import Randomization
+from twin.scenario.store import (
+    Behaviour,
+    Category,
+    Checkout,
+    Display,
+    Floor,
+    Genre,
+    LegendEntry,
+    Store,
+    StoreArrivals,
+    StoreSatisfaction,
+    StoreSegment,
+    check_store_zones,
+)
 
 __all__ = [
     "Arrivals",
+    "Behaviour",
+    "Category",
+    "Checkout",
     "Comfort",
     "Control",
+    "Display",
+    "Floor",
+    "Genre",
+    "LegendEntry",
     "FrontDesk",
     "Hotel",
     "Housekeeping",
@@ -64,6 +85,10 @@ __all__ = [
     "Scenario",
     "Simulation",
     "Site",
+    "Store",
+    "StoreArrivals",
+    "StoreSatisfaction",
+    "StoreSegment",
     "SyntheticWeather",
     "Tariff",
     "Thermostat",
@@ -73,6 +98,11 @@ __all__ = [
 ]
 
 Venue = Literal["building", "hotel", "store", "home"]
+#: Venues with their own scenario section (named like the venue) and what it needs most.
+VENUE_SECTIONS = {
+    "hotel": "[[hotel.segments]]",
+    "store": "[store.floor], [[store.categories]], [[store.music]] and [[store.segments]]",
+}
 
 
 class Scenario(ScenarioModel):
@@ -92,6 +122,7 @@ class Scenario(ScenarioModel):
     control: Control = Control()
     randomization: Randomization = Randomization()
     hotel: Hotel | None = None
+    store: Store | None = None
 
     @model_validator(mode="after")
     def _check_zone_names(self) -> Scenario:
@@ -103,17 +134,18 @@ class Scenario(ScenarioModel):
 
     @model_validator(mode="after")
     def _check_venue(self) -> Scenario:
-        if self.venue == "hotel":
-            if self.hotel is None:
-                raise ValueError("venue = 'hotel' needs a [hotel] section with [[hotel.segments]]")
-            if not any(z.kind == "guest_room" for z in self.zones):
+        for venue, needs in VENUE_SECTIONS.items():
+            present = getattr(self, venue) is not None
+            if self.venue == venue and not present:
+                raise ValueError(f"venue = {venue!r} needs a [{venue}] section with {needs}")
+            if self.venue != venue and present:
                 raise ValueError(
-                    "venue = 'hotel' needs at least one zone group of kind 'guest_room'"
+                    f"a [{venue}] section is only valid with venue = {venue!r}, not {self.venue!r}"
                 )
-        elif self.hotel is not None:
-            raise ValueError(
-                f"a [hotel] section is only valid with venue = 'hotel', not {self.venue!r}"
-            )
+        if self.venue == "hotel" and not any(z.kind == "guest_room" for z in self.zones):
+            raise ValueError("venue = 'hotel' needs at least one zone group of kind 'guest_room'")
+        if self.store is not None:
+            check_store_zones(self.store, self.zones)
         return self
 
     @property
