@@ -146,7 +146,7 @@ CASES = {
     ),
     "wall with a zone": (
         SMALL.replace('"#" = { kind = "wall" }', '"#" = { kind = "wall", zone = "front" }'),
-        ["store.floor.legend.#", "walls belong to no zone"],
+        ["store.floor.legend['#']", "walls belong to no zone"],
     ),
     "no entrance": (
         with_map(SMALL_MAP.replace("###E###", "#######")),

@@ -25,6 +25,8 @@ def _path(loc: tuple[Any, ...]) -> str:
             out += f"[{part}]"
         elif part in _UNION_TAGS and i > 0:
             continue  # discriminated-union tag inserted by pydantic, not a real key
+        elif out and not str(part).isidentifier():
+            out += f"[{str(part)!r}]"  # a dict key such as a map character: legend['#']
         else:
             out += ("." if out else "") + str(part)
     return out or "<top level>"

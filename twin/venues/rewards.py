@@ -9,6 +9,7 @@ terms (guests' satisfaction, a store's revenue) to these.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -47,3 +48,31 @@ def building_terms(
         jump_c = max(abs(cool_sp[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
         osc = c_osc * (jump_h + jump_c)
     return dis, cost, unsafe, osc
+
+
+@njit(cache=True, error_model="numpy")
+def building_totals(
+    excess, power, heat_sp, cool_sp, prev_heat, prev_cool, occupied, weights, price, dt_h,
+    safe_min, safe_max, osc_tol, have_prev,
+):  # fmt: skip
+    """The four weighted terms summed over zones, ``(4, ne)``.
+
+    Discomfort, cost, unsafe and oscillation, with ``weights`` in that order
+    (``[control.reward]``).
+    """
+    ne, nz = excess.shape
+    c_dis, c_cost, c_unsafe, c_osc = building_coefficients(
+        weights[0], weights[1], weights[2], weights[3], price, dt_h, nz
+    )
+    totals = np.zeros((4, ne))
+    for e in range(ne):
+        for z in range(nz):
+            dis, cost, unsafe, osc = building_terms(
+                e, z, excess, power, heat_sp, cool_sp, prev_heat, prev_cool, occupied, c_dis,
+                c_cost, c_unsafe, c_osc, safe_min, safe_max, osc_tol, have_prev,
+            )  # fmt: skip
+            totals[0, e] += dis
+            totals[1, e] += cost
+            totals[2, e] += unsafe
+            totals[3, e] += osc
+    return totals

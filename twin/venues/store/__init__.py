@@ -1,0 +1,1 @@
+"""The store venue: shoppers, lanes, music and displays (see :mod:`.venue`)."""
