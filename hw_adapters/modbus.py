@@ -64,7 +64,9 @@ def decode(address: ModbusAddress, registers: Sequence[int]) -> float:
     """The raw value carried by ``registers``."""
     client = _client_class()
     kind = getattr(client.DATATYPE, address.data_type.upper())
-    return float(client.convert_from_registers(list(registers), kind, word_order=address.word_order))
+    return float(
+        client.convert_from_registers(list(registers), kind, word_order=address.word_order)
+    )
 
 
 class ModbusAdapter(AdapterBase):

@@ -471,7 +471,12 @@ def _cross_problems(points: Sequence[Any], sections: Mapping[str, Any]) -> list[
         if proto in ("mqtt", "modbus", "bacnet") and sections.get(proto) is None:
             problems.append(f"{label}: protocol = {proto!r} but the map has no [{proto}] section")
         mb = p.get("modbus")
-        if proto == "modbus" and isinstance(mb, Mapping) and key is not None and key[1] == "holding":
+        if (
+            proto == "modbus"
+            and isinstance(mb, Mapping)
+            and key is not None
+            and key[1] == "holding"
+        ):
             width = 2 if mb.get("data_type") in ("int32", "float32") else 1
             for w in range(int(mb["address"]), int(mb["address"]) + width):
                 other = used_words.get(w)
@@ -507,6 +512,16 @@ class PointMap(PointMapModel):
                     problems.append(
                         f"point {p.name!r}: priority = {p.priority} would beat operator "
                         f"overrides at bacnet.override_priority = {self.bacnet.override_priority}"
+                    )
+        for zone in self.zones():
+            heat = self.find(zone, "heat_setpoint_c", writable=True)
+            cool = self.find(zone, "cool_setpoint_c", writable=True)
+            if heat and cool and heat.fail_safe is not None and cool.fail_safe is not None:
+                need = self.envelope.deadband(zone)
+                if cool.fail_safe - heat.fail_safe < need:
+                    problems.append(
+                        f"zone {zone!r}: fail_safe cool {cool.fail_safe:g} - heat "
+                        f"{heat.fail_safe:g} is below the deadband {need:g} K"
                     )
         if problems:
             raise ValueError("\n".join(problems))
@@ -594,7 +609,7 @@ _PROTOCOLS = ("mqtt", "modbus", "bacnet")
 
 
 def _format(exc: ValidationError, data: Any, source: str) -> list[str]:
-    """pydantic's errors as one line each, with the point's name next to its index."""
+    """Pydantic's errors as one line each, with the point's name next to its index."""
     names: dict[int, str] = {}
     if isinstance(data, Mapping) and isinstance(data.get("points"), list):
         for i, p in enumerate(data["points"]):
@@ -606,8 +621,10 @@ def _format(exc: ValidationError, data: Any, source: str) -> list[str]:
             line = f"{source}: {line}"  # a multi-line cross-point message
         line = re.sub(
             r"^(.*?: )points\[(\d+)\]",
-            lambda m: f"{m.group(1)}points[{m.group(2)}]"
-            + (f" ({names[int(m.group(2))]})" if int(m.group(2)) in names else ""),
+            lambda m: (
+                f"{m.group(1)}points[{m.group(2)}]"
+                + (f" ({names[int(m.group(2))]})" if int(m.group(2)) in names else "")
+            ),
             line,
             count=1,
         )

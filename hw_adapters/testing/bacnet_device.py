@@ -142,9 +142,12 @@ class BacnetDevice:
         return self._on_loop(slots)  # type: ignore[no-any-return]
 
     def set_value(self, name: str, value: float, priority: int | None = None) -> None:
-        """Set a sensor's reading, or write a commandable point at ``priority`` from the
-        site's side (an occupant's panel at 8, the building schedule at 16; None = NULL
-        is not supported here, use :meth:`release`)."""
+        """Set a point from the site's side.
+
+        A sensor gets a new reading; a commandable point is written at ``priority`` (an
+        occupant's panel at 8, the building schedule at 16), or at 16 when ``priority``
+        is None. :meth:`release` clears a slot.
+        """
         from bacpypes3.basetypes import PriorityValue
         from bacpypes3.primitivedata import Real
 

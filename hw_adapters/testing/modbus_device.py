@@ -100,13 +100,20 @@ class ModbusDevice:
             if a.register_type == "holding":
                 self._by_holding[a.address] = p
         if self.config.heartbeat_register is not None:
-            holding.append(SimData(self.config.heartbeat_register, values=0, datatype=DataType.UINT16))
+            holding.append(
+                SimData(self.config.heartbeat_register, values=0, datatype=DataType.UINT16)
+            )
         # The four tables must each hold something; a spare register never clashes.
         spare_reg = SimData(65000, values=0, datatype=DataType.REGISTERS)
         spare_bits = SimData(65000, values=[False], datatype=DataType.BITS)
         device = SimDevice(
             id=self.config.unit_id,
-            simdata=(coils or [spare_bits], [spare_bits], holding or [spare_reg], inputs or [spare_reg]),
+            simdata=(
+                coils or [spare_bits],
+                [spare_bits],
+                holding or [spare_reg],
+                inputs or [spare_reg],
+            ),
             action=self._action,
         )
         self._loop = LoopThread(f"modbus-device-{self.config.port}")
@@ -145,7 +152,9 @@ class ModbusDevice:
         if p is not None and p.modbus is not None and function_code in (6, 16):
             regs = [int(v) for v in values][: p.modbus.width]
             with self._lock:
-                self.writes.append(ModbusWrite(now, p.name, p.from_raw(from_registers(p.modbus, regs))))
+                self.writes.append(
+                    ModbusWrite(now, p.name, p.from_raw(from_registers(p.modbus, regs)))
+                )
         return None
 
     async def _watch(self) -> None:
@@ -165,7 +174,9 @@ class ModbusDevice:
             for p in self._by_holding.values():
                 if p.writable and p.fail_safe is not None and p.modbus is not None:
                     regs = to_registers(p.modbus, p.to_raw(p.fail_safe))
-                    await self._server.async_setValues(self.config.unit_id, 16, p.modbus.address, regs)
+                    await self._server.async_setValues(
+                        self.config.unit_id, 16, p.modbus.address, regs
+                    )
         finally:
             self._internal = False
         with self._lock:
