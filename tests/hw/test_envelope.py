@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hw_adapters.audit import Mode, read_audit_log
+from hw_adapters.audit import read_audit_log
 from hw_adapters.controller import Controller, point_commands
 from hw_adapters.pointmap import load_point_map
 from hw_adapters.testing.site import EXAMPLE_MAP
@@ -51,7 +51,9 @@ def tick(ctl: Controller, fakes: dict[str, FakeAdapter], clock: Clock, seconds: 
     ctl.refresh()
 
 
-def make(fakes: dict[str, FakeAdapter], tmp_path: Path, clock: Clock, mode: str = "act") -> Controller:
+def make(
+    fakes: dict[str, FakeAdapter], tmp_path: Path, clock: Clock, mode: str = "act"
+) -> Controller:
     pm = load_point_map(EXAMPLE_MAP)
     return Controller(pm, fakes, tmp_path / "audit.jsonl", mode=mode, clock=clock, heartbeat=False)
 
