@@ -111,7 +111,7 @@ class Controller:
     """Runs one site: envelope, adapters, audit log, heartbeat and fall-back.
 
     Args:
-        point_map: the site.
+        point_map: the site; points of protocols without an adapter are left alone.
         adapters: protocol -> connected adapter (see :func:`open_adapters`).
         audit: the audit log (or its path).
         mode: ``dry-run`` (default: safe), ``shadow`` or ``act``.
@@ -130,12 +130,14 @@ class Controller:
         clock: Callable[[], float] = time.time,
         heartbeat: bool = True,
     ) -> None:
-        self.point_map = point_map
         self.adapters = dict(adapters)
+        # A controller commands only the points it has an adapter for.
+        served = tuple(p for p in point_map.points if p.protocol in self.adapters)
+        self.point_map = point_map.model_copy(update={"points": served})
         self.audit = audit if isinstance(audit, AuditLog) else AuditLog(audit)
         self.mode = Mode(mode)
         self.clock = clock
-        self.envelope = Envelope(point_map, clock)
+        self.envelope = Envelope(self.point_map, clock)
         self.readings: dict[str, Reading] = {}
         self.health: dict[str, str | None] = dict.fromkeys(self.adapters)
         self._lock = threading.RLock()

@@ -158,7 +158,7 @@ class Envelope:
             change = abs(value - last[0])
             if change > allowed + 1e-9:
                 return reject(
-                    f"rate: change {change:g} from {last[0]:g} in {minutes:.2f} min exceeds "
+                    f"rate: change {change:g} from {last[0]:g} in {minutes * 60:.1f} s exceeds "
                     f"{p.max_rate_per_min:g}/min (at most {allowed:.3g})"
                 )
         return Verdict(name, value, Decision.ACCEPTED, value, "within envelope")

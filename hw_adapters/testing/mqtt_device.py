@@ -23,7 +23,7 @@ from hw_adapters.mqtt import decode_payload, encode_payload
 from hw_adapters.pointmap import Point, PointMap
 from hw_adapters.testing.mosquitto import TlsFiles
 
-__all__ = ["MqttCommand", "MqttDevice"]
+__all__ = ["MqttCommand", "MqttDevice", "MqttMessage", "MqttRecorder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +174,74 @@ class MqttDevice:
         if getattr(self, "_stopped", False):
             return
         self._stopped = True
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class MqttMessage:
+    """A message seen by :class:`MqttRecorder`."""
+
+    topic: str
+    payload: str
+    retain: bool
+
+
+class MqttRecorder:
+    """Subscribe to ``topics`` (default: everything) and keep every message, for asserts."""
+
+    def __init__(self, host: str, port: int, topics: tuple[str, ...] = ("#",)) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[MqttMessage] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"twin-rec-{id(self):x}")
+
+        def on_connect(c: Any, u: Any, f: Any, reason: Any, p: Any) -> None:
+            c.subscribe([(t, 1) for t in topics])
+
+        def on_subscribe(c: Any, u: Any, mid: Any, codes: Any, p: Any) -> None:
+            self._subscribed.set()
+
+        def on_message(c: Any, u: Any, msg: Any) -> None:
+            text = msg.payload.decode("utf-8", errors="replace")
+            with self._lock:
+                self.messages.append(MqttMessage(msg.topic, text, bool(msg.retain)))
+
+        client.on_connect, client.on_subscribe, client.on_message = (
+            on_connect, on_subscribe, on_message,
+        )  # fmt: skip
+        self._client = client
+        client.connect(host, port, keepalive=5)
+        client.loop_start()
+        if not self._subscribed.wait(10):
+            self.stop()
+            raise RuntimeError(f"recorder could not subscribe on port {port}")
+
+    def on(self, topic: str) -> list[str]:
+        """Payloads received on ``topic``, in order."""
+        with self._lock:
+            return [m.payload for m in self.messages if m.topic == topic]
+
+    def all(self) -> list[MqttMessage]:
+        """Every message so far."""
+        with self._lock:
+            return list(self.messages)
+
+    def stop(self) -> None:
+        """Disconnect (idempotent)."""
         self._client.disconnect()
         self._client.loop_stop()
 

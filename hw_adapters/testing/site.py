@@ -12,7 +12,7 @@ from typing import Any
 
 from hw_adapters.pointmap import PointMap, load_point_map
 
-__all__ = ["EXAMPLE_MAP", "example_map", "with_sections"]
+__all__ = ["EXAMPLE_MAP", "example_map", "with_point_changes", "with_sections"]
 
 EXAMPLE_MAP = Path(__file__).resolve().parents[1] / "examples" / "hotel_small_points.toml"
 
@@ -32,6 +32,14 @@ def with_sections(point_map: PointMap, **sections: dict[str, Any] | None) -> Poi
         else:
             data[key] = {**(data.get(key) or {}), **update}
     return PointMap.from_dict(data, source=f"{point_map.name} (rewired)")
+
+
+def with_point_changes(point_map: PointMap, changes: dict[str, dict[str, Any]]) -> PointMap:
+    """``point_map`` with fields of some points changed (``{point: {field: value}}``)."""
+    data = point_map.model_dump()
+    for p in data["points"]:
+        p.update(changes.get(p["name"], {}))
+    return PointMap.from_dict(data, source=f"{point_map.name} (changed)")
 
 
 def example_map(

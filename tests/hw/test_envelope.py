@@ -79,7 +79,7 @@ def test_out_of_envelope_commands_are_rejected_with_reasons_never_clipped(
     assert reasons["room_01.heat"].startswith("not finite")
     assert reasons["room_02.heat"].startswith("not finite")
     assert reasons["lobby.heat"].startswith("out of bounds: 1e+09 not in [16, 24]")
-    assert reasons["room_02.cool"].startswith("rate: change 2 from 24 in 1.00 min exceeds 0.5/min")
+    assert reasons["room_02.cool"].startswith("rate: change 2 from 24 in 60.0 s exceeds 0.5/min")
     assert reasons["lobby.genre"].startswith("not an index")
     assert reasons["lobby_screen.content"].startswith("out of bounds")
     assert reasons["room_01.temp"].startswith("read-only point")
