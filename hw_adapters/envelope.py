@@ -95,7 +95,7 @@ class Envelope:
 
     def set_override(self, name: str, value: float) -> None:
         """An occupant or operator holds ``name`` at ``value``: policy writes are refused."""
-        self.arbitration.write("override", np.float64(value), self._where(name))
+        self.arbitration.write("override", np.array(value, dtype=np.float64), self._where(name))
 
     def release_override(self, name: str) -> None:
         """The override of ``name`` ends; the policy may command it again."""

@@ -86,7 +86,9 @@ class ModbusDevice:
         self._lock = threading.Lock()
         self._by_holding: dict[int, Point] = {}
 
-        holding, inputs, coils = [], [], []
+        holding: list[SimData] = []
+        inputs: list[SimData] = []
+        coils: list[SimData] = []
         for p in self.points.values():
             a = p.modbus
             assert a is not None

@@ -63,13 +63,12 @@ def example_map(
     timing = dict(FAST_HEARTBEAT) if fast else {}
     sections: dict[str, dict[str, Any] | None] = {}
     if mqtt_port is not None or mqtt:
-        sections["mqtt"] = {"host": "127.0.0.1", **({"port": mqtt_port} if mqtt_port else {})}
-        sections["mqtt"].update({"keepalive_s": 2} if fast else {})
-        sections["mqtt"].update(mqtt or {})
+        m: dict[str, Any] = {"host": "127.0.0.1", **({"port": mqtt_port} if mqtt_port else {})}
+        m.update({"keepalive_s": 2} if fast else {})
+        sections["mqtt"] = {**m, **(mqtt or {})}
     if modbus_port is not None:
-        sections["modbus"] = {"host": "127.0.0.1", "port": modbus_port, **timing}
-        if fast:
-            sections["modbus"]["timeout_s"] = 0.5
+        mb: dict[str, Any] = {"host": "127.0.0.1", "port": modbus_port, **timing}
+        sections["modbus"] = {**mb, "timeout_s": 0.5} if fast else mb
     if bacnet_port is not None or bacnet_local_port is not None:
         b: dict[str, Any] = dict(timing)
         if bacnet_port is not None:
