@@ -17,7 +17,7 @@ __all__ = ["EXAMPLE_MAP", "example_map", "with_point_changes", "with_sections"]
 EXAMPLE_MAP = Path(__file__).resolve().parents[1] / "examples" / "hotel_small_points.toml"
 
 #: Heartbeats fast enough for a test to see a fallback within about a second.
-FAST_HEARTBEAT = {"heartbeat_interval_s": 0.1, "heartbeat_timeout_s": 0.8}
+FAST_HEARTBEAT = {"heartbeat_interval_s": 0.1, "heartbeat_timeout_s": 1.5}
 
 
 def with_sections(point_map: PointMap, **sections: dict[str, Any] | None) -> PointMap:
