@@ -10,6 +10,8 @@ The pieces, each one small module with one job:
 ``pointmap``                   A site's TOML point map -> frozen, validated
                                :class:`~hw_adapters.pointmap.PointMap` (one error line
                                per problem, naming point and field); coverage checks.
+``sections``                   Its parts: connection sections (MQTT, Modbus, BACnet) and
+                               point addresses.
 ``base``                       The :class:`~hw_adapters.base.Adapter` protocol (``read``,
                                ``write``, ``relinquish``, ``heartbeat``, ``close``) and
                                :class:`~hw_adapters.base.Reading`.
