@@ -2,16 +2,34 @@
 PY ?= python3
 PIP_INSTALL = $(PY) -m pip install --quiet --constraint constraints.txt
 
-.PHONY: install run test clean-cache
+.PHONY: install system-deps run test clean-cache
 
 install:  ## install twin with every extra (CPU-only torch via constraints.txt)
 	$(PIP_INSTALL) -e ".[all]"
 
+# System packages the hardware-adapter tests need: a real MQTT broker (mosquitto) and
+# openssl for their TLS certificates. Installs only what is missing, with apt as root
+# (CI); anyone else is told why nothing was installed (TWIN_HW_TESTS=skip skips the
+# MQTT tests locally; under CI they fail without the broker).
+SYSTEM_PACKAGES = mosquitto openssl
+system-deps:  ## apt-get install mosquitto (and openssl) if missing; a no-op when present
+	@missing=""; \
+	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	if [ -z "$$missing" ]; then \
+		echo "system-deps: $(SYSTEM_PACKAGES) present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "system-deps: installing$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+		echo "system-deps: missing$$missing; not root or no apt-get, so not installing (install them, or set TWIN_HW_TESTS=skip)"; \
+	fi
+
 run: install  ## the main job on its embedded default scenario
 	twin run scenarios/hotel.toml
 
-test: install  ## the whole suite: tests, notebooks, doctests (JIT on, 2 workers), then kernels with JIT off
-	$(PY) -m pytest -n 2 --nbmake --doctest-modules tests notebooks twin
+test: install system-deps  ## the whole suite: tests, notebooks, doctests (JIT on, 2 workers), then kernels with JIT off
+	$(PY) -m pytest -n 2 --nbmake --doctest-modules tests notebooks twin hw_adapters
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/agents
 
 clean-cache:  ## drop Numba's compiled-kernel caches (stale after editing a kernel another file's kernel calls)

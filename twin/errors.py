@@ -31,3 +31,18 @@ class DependencyNotInstalled(TwinError, ImportError):
 
 class PolicyError(TwinError, ValueError):
     """A policy name or file is unknown, or a policy broke the consent rules."""
+
+
+class PointMapError(TwinError, ValueError):
+    """A site's point map is invalid or does not cover what a policy needs.
+
+    The message has one line per problem, naming the file, the point and the field.
+    """
+
+
+class HardwareError(TwinError, RuntimeError):
+    """A device, broker or protocol endpoint failed: unreachable, refused or timed out.
+
+    The message names the endpoint, the point and what to check. Writes that raise this
+    were not confirmed by the device; the controller records them as ``failed``.
+    """
