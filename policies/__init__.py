@@ -21,6 +21,11 @@ BASELINES: dict[str, dict[str, str]] = {
         "fixed": "policies.hotel:FixedSchedulePolicy",
         "rule_based": "policies.hotel:RuleBasedPolicy",
     },
+    "store": {
+        "fixed": "policies.store:FixedStorePolicy",
+        "rule_based": "policies.store:RuleBasedStorePolicy",
+        "diversity": "policies.store:DiversityAwareStorePolicy",
+    },
 }
 
 

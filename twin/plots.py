@@ -14,6 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def save(fig: plt.Figure, path: Path) -> None:
+    """Write ``fig`` to ``path`` (tight layout, no software tag: the bytes stay stable)."""
+    _save(fig, path)
+
+
 def _save(fig: plt.Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
@@ -131,10 +136,13 @@ def plot_satisfaction(
 
 
 def plot_evaluation(path: Path, summary: dict[str, dict[str, dict[str, float]]]) -> None:
-    """One panel per KPI: each policy's mean with its 95 % confidence interval."""
-    keys = ["reward", "mean_satisfaction", "discomfort_kh", "energy_kwh", "fairness_gap",
-            "personal_data_used"]  # fmt: skip
+    """One panel per KPI: each policy's mean with its 95 % confidence interval.
+
+    The reward and the first five KPIs of the summary (the venue's headline KPIs).
+    """
     names = list(summary)
+    first = summary[names[0]] if names else {}
+    keys = ["reward", *[k for k in first if k != "reward"][:5]]
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.6))
     for ax, key in zip(axes, keys, strict=True):
         means = [summary[n].get(key, {}).get("mean", np.nan) for n in names]

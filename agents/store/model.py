@@ -298,10 +298,16 @@ class StoreModel(mesa.Model):
 
     def records(self) -> list[dict[str, Any]]:
         """One pseudonymous record per shopper who left (no preferences, no names)."""
-        exits, masks, _ = self.exit_table()
+        exits, masks, shown = self.exit_table()
         names = self.store.category_names
+        total = shown.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = shown / total[:, None]
+            entropy = -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
+        entropy = np.where(total > 0, entropy / np.log(len(names)), np.nan)
         out = []
-        for x, mk in zip(exits.tolist(), masks.tolist(), strict=True):
+        rows = zip(exits.tolist(), masks.tolist(), entropy.tolist(), total.tolist(), strict=True)
+        for x, mk, h, seen in rows:
             r = dict(zip(EXIT_COLUMNS, x, strict=True))
             out.append({
                 "shopper": f"S{self.env_index:02d}-{int(r['shopper']):06d}",
@@ -320,6 +326,8 @@ class StoreModel(mesa.Model):
                 "exit_satisfaction": r["exit_satisfaction"],
                 "mean_ppd": r["mean_ppd"],
                 "bought": ";".join(n for i, n in enumerate(names) if mk[1] >> i & 1),
+                "promotions_noticed": int(seen),
+                "exposure_entropy": h,
             })  # fmt: skip
         return out
 

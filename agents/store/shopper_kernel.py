@@ -14,10 +14,11 @@ store feels to *them*:
   view of it with ``attention_prob`` (RecSim's cascade attention); a noticed display
   counts as an exposure of its category and its promotion raises that category's
   utility for the rest of the trip.
-* **Purchase**: at the end of a browse, a multinomial logit over the section's products
-  against a no-purchase option (RetailSynth's category -> product step), utilities
-  from appeal, price sensitivity x log price, affinity, a seen promotion, mood and time
-  spent; a bought product comes in ``1 + Poisson(quantity_mean)`` units.
+* **Purchase**: at the end of a browse, ``1 + Poisson(picks_mean)`` picks, each a
+  multinomial logit over the section's products against a no-purchase option
+  (RetailSynth's category -> product step), utilities from appeal, price sensitivity x
+  log price, affinity, a seen promotion, mood and time spent; a bought product comes
+  in ``1 + Poisson(quantity_mean)`` units.
 * **Dwell and pace**: a browse lasts a clipped-normal draw scaled by the music's tempo
   (slow music lengthens visits, Milliman 1982) and by ambience comfort; walking pace
   follows the tempo too.
@@ -121,6 +122,7 @@ class Catalogue(NamedTuple):
     appeal: np.ndarray  # (C, J)
     n_products: np.ndarray  # (C,) int64
     quantity_mean: np.ndarray  # (C,)
+    picks_mean: np.ndarray  # (C,) extra product picks per browse (Poisson mean)
     tempo_bpm: np.ndarray  # (G,)
 
 
@@ -258,7 +260,12 @@ def _arrive(s: ShopperArrays, e, m, geo, amb, beh, noise, cursor, sacc, tacc, vi
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _purchase(s: ShopperArrays, e, m, cat: Catalogue, beh, noise, cursor, sacc):
-    """End a browse of section ``s.place``: maybe buy one of its products (MNL)."""
+    """End a browse of section ``s.place``: pick products by a multinomial logit.
+
+    The shopper makes ``1 + Poisson(picks_mean)`` picks; each is one of the section's
+    products or nothing (the outside option), and a bought product comes in
+    ``1 + Poisson(quantity_mean)`` units.
+    """
     c = s.place[e, m]
     n = cat.n_products[c]
     common = (
@@ -272,19 +279,21 @@ def _purchase(s: ShopperArrays, e, m, cat: Catalogue, beh, noise, cursor, sacc):
     total = outside
     for j in range(n):
         total += math.exp(cat.appeal[c, j] - slope * math.log(cat.prices[c, j]) + common)
-    pick = _uniform(noise, cursor, e) * total - outside
-    if pick < 0.0:
-        return
-    for j in range(n):
-        pick -= math.exp(cat.appeal[c, j] - slope * math.log(cat.prices[c, j]) + common)
-        if pick < 0.0 or j == n - 1:
-            qty = 1.0 + _poisson(noise, cursor, e, cat.quantity_mean[c])
-            value = qty * cat.prices[c, j]
-            s.items[e, m] += qty
-            s.spend[e, m] += value
-            s.bought[e, m] |= np.int64(1) << c
-            sacc[S_BASKET, e] += value
-            return
+    picks = 1 + _poisson(noise, cursor, e, cat.picks_mean[c])
+    for _ in range(picks):
+        pick = _uniform(noise, cursor, e) * total - outside
+        if pick < 0.0:
+            continue
+        for j in range(n):
+            pick -= math.exp(cat.appeal[c, j] - slope * math.log(cat.prices[c, j]) + common)
+            if pick < 0.0 or j == n - 1:
+                qty = 1.0 + _poisson(noise, cursor, e, cat.quantity_mean[c])
+                value = qty * cat.prices[c, j]
+                s.items[e, m] += qty
+                s.spend[e, m] += value
+                s.bought[e, m] |= np.int64(1) << c
+                sacc[S_BASKET, e] += value
+                break
 
 
 @njit(cache=True, inline="always", error_model="numpy")

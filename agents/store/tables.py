@@ -120,6 +120,7 @@ def catalogue_of(store: Store) -> Catalogue:
         appeal=appeal,
         n_products=np.array([len(c.prices) for c in store.categories], np.int64),
         quantity_mean=np.array([c.quantity_mean for c in store.categories]),
+        picks_mean=np.array([c.picks_mean for c in store.categories]),
         tempo_bpm=np.array([g.tempo_bpm for g in store.music]),
     )
 

@@ -80,14 +80,16 @@ def _check_bounds(where: str, dist: Normal, low: float, high: float | None = Non
 class Category(ScenarioModel):
     """A product category: its products' prices and appeal and how many units are bought.
 
-    Quantity follows RetailSynth (Xia et al. 2023, arXiv 2312.14095): a bought product
-    comes in ``1 + Poisson(quantity_mean)`` units.
+    A section is a department, so a browse makes ``1 + Poisson(picks_mean)`` product
+    picks (each may end with nothing); quantity follows RetailSynth (Xia et al. 2023,
+    arXiv 2312.14095): a bought product comes in ``1 + Poisson(quantity_mean)`` units.
     """
 
     name: Name
     prices: tuple[PosFloat, ...] = tuple_field(min_length=1)
     appeal: tuple[float, ...] = tuple_field(())
     quantity_mean: NonNegFloat = 0.3
+    picks_mean: NonNegFloat = 1.0
     margin: Fraction = 0.25
 
     @model_validator(mode="after")

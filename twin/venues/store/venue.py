@@ -225,6 +225,8 @@ class StoreVenue(Venue):
             "volume_db": self.volume[e].copy(),
             "display": self.display[e].copy(),
             "exposed": self.tacc[:, e].copy(),
+            "place_visits": self.visits[e].copy(),
+            "place_dwell_min": self.dwell_min[e].copy(),
         }
 
     def sync_agents(self) -> None:
