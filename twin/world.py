@@ -313,6 +313,7 @@ class World:
         sim = self.sim
         while sim.peek() < until:
             sim.step()
+        self.venue.settle()
 
     def _arbitrate(self, t: int, policy: tuple[np.ndarray, ...]) -> None:
         """Resolve who commands each zone: override > policy > the thermostat's schedule.

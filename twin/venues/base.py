@@ -135,6 +135,12 @@ class Venue(ABC):
         """One pseudonymous record per occupant of copy ``e`` (e.g. a guest stay)."""
         return []
 
+    def settle(self) -> None:  # noqa: B027 - optional hook, nothing to settle by default
+        """After the step's discrete events: bring what sensors report up to date.
+
+        E.g. people counts, after arrivals and departures the SimPy clock just ran.
+        """
+
     def snapshot(self, e: int) -> dict[str, np.ndarray]:
         """The venue's state of copy ``e`` now, for a run's recorded time series."""
         return {}

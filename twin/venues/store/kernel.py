@@ -91,3 +91,13 @@ def store_step(
         for z in range(nz):
             out.occupied[e, z] = open_now or count[e, z] > 0.0
         kpi_pass(e, out, band, price, dt_h, acc)
+
+
+@njit(cache=True, error_model="numpy")
+def count_zones(stage: np.ndarray, zone: np.ndarray, count: np.ndarray) -> None:
+    """``count`` ``(ne, nz)``: shoppers in each zone (every non-empty slot)."""
+    count[:] = 0.0
+    for e in range(stage.shape[0]):
+        for m in range(stage.shape[1]):
+            if stage[e, m] != 0:
+                count[e, zone[e, m]] += 1.0

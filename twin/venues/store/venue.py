@@ -21,7 +21,7 @@ from agents.store.tables import StoreTables
 from twin.calendar import in_window
 from twin.errors import PolicyError, ScenarioError
 from twin.venues.base import Streams, Venue
-from twin.venues.store.kernel import store_step
+from twin.venues.store.kernel import count_zones, store_step
 
 if TYPE_CHECKING:
     from twin.physics.passes import StepWeather, ZoneCommands
@@ -179,6 +179,10 @@ class StoreVenue(Venue):
         )  # fmt: skip
         for model in self.models:
             model.take_ready()
+
+    def settle(self) -> None:
+        """Recount the shoppers per zone after the step's arrivals and exits."""
+        count_zones(self.slots.stage, self.slots.zone, self.world.count)
 
     def task(self, personal_data: bool = True) -> StoreTask:
         """The store task over this World (see :mod:`twin.venues.store.task`)."""
