@@ -392,9 +392,14 @@ def shopper_step(
     pull = 1.0 - math.exp(-dt_h / p[P_MEMORY_H])
     w_tlc = p[P_W_T] + p[P_W_L] + p[P_W_C]
     w_all = w_tlc + p[P_W_M]
-    lanes = np.empty((11, ne * m_max))
-    lane_e = np.empty(ne * m_max, np.int64)
-    lane_m = np.empty(ne * m_max, np.int64)
+    cap = 0  # shoppers in the stores: the PMV lanes need one column each
+    for e in range(ne):
+        for m in range(m_max):
+            if s.stage[e, m] != EMPTY:
+                cap += 1
+    lanes = np.empty((11, cap))
+    lane_e = np.empty(cap, np.int64)
+    lane_m = np.empty(cap, np.int64)
     n = 0
     for e in range(ne):
         n_ready[e] = 0
@@ -403,8 +408,11 @@ def shopper_step(
         for m in range(m_max):
             if s.stage[e, m] == EMPTY:
                 continue
-            _move(s, e, m, t0_s, dt_min, geo, cat, amb, beh, noise, cursor, sacc, tacc,
-                  visits, dwell_min, ready, n_ready)  # fmt: skip
+            if s.stage[e, m] <= BROWSING:  # entering, walking or browsing (not at the tills)
+                # The guard matters: the inlined _move is large, and entering it for the
+                # queued costs three times the whole update of a shopper.
+                _move(s, e, m, t0_s, dt_min, geo, cat, amb, beh, noise, cursor, sacc, tacc,
+                      visits, dwell_min, ready, n_ready)  # fmt: skip
             stage = s.stage[e, m]
             if (stage == WALKING or stage == BROWSING) and s.left_early[e, m] == 0:
                 z = s.zone[e, m]
