@@ -87,10 +87,10 @@ class _StorePolicy:
         zones, displays, glob = self._split(obs.reshape(-1, obs.shape[-1]))
         heat, cool, lux, cct, vol, genre, display = self._commands(zones, displays, glob)
         low, high = self.task.low, self.task.high
-        cont = [
+        h, c, li, ct, vo = (
             np.clip(x, low[:, j], high[:, j]) for j, x in enumerate((heat, cool, lux, cct, vol))
-        ]
-        action = self.task.normalise(*cont, genre, display)
+        )
+        action = self.task.normalise(h, c, li, ct, vo, genre, display)
         return (action[0] if single else action), state
 
     def _commands(self, zones: np.ndarray, displays: np.ndarray, glob: np.ndarray) -> tuple:

@@ -115,7 +115,9 @@ def load_trained_policy(path: str | Path, task: Task) -> TrainedPolicy:
     zone_layout = getattr(task, "zone_layout", None)
     if layout == "zone" and zone_layout is None:
         raise PolicyError(f"{zip_path}: a per-zone policy, but this task has no zone layout")
-    expected = zone_layout.zone_obs_size if layout == "zone" else task.obs_size
+    expected = task.obs_size
+    if layout == "zone" and zone_layout is not None:
+        expected = zone_layout.zone_obs_size
     if norm["mean"].shape[0] != expected:
         raise PolicyError(
             f"{zip_path}: trained for observations of size {norm['mean'].shape[0]}, but this "

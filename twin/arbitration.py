@@ -53,7 +53,9 @@ class PriorityArray:
         except ValueError:
             raise ValueError(f"unknown command source {source!r}: one of {SOURCES}") from None
 
-    def write(self, source: str, values: np.ndarray, where: np.ndarray | None = None) -> None:
+    def write(
+        self, source: str, values: np.ndarray | float, where: np.ndarray | None = None
+    ) -> None:
         """``source`` commands ``values`` (NaN relinquishes), at the points ``where``."""
         slot = self.slots[self._level(source)]
         if where is None:

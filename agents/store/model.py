@@ -155,7 +155,7 @@ class StoreModel(mesa.Model):
             return
         z = rng.standard_normal((n, seg.n_normals))
         u = rng.random((n, seg.n_uniforms))
-        day_table = {
+        day_table: dict[str, np.ndarray] = {
             "time": times,
             "segment": np.empty(n, np.int64),
             "prefs": np.empty((n, self._view.prefs.shape[0])),

@@ -25,7 +25,7 @@ from agents.kernels import ASLEEP, AWAKE
 from twin.interface import Commands, Measurements
 from twin.venues.actions import decode_actions, normalise
 from twin.venues.hotel.task_kernels import encode_observation, zone_rewards
-from twin.venues.hotel.venue import HotelContext
+from twin.venues.hotel.venue import HotelContext, HotelVenue
 from twin.venues.layout import ZoneLayout
 from twin.world import SITE_BOUNDS, SITE_FEATURES
 
@@ -200,18 +200,20 @@ class HotelTask:
         personal_data: whether consented stated preferences may be observed.
     """
 
-    reward_terms = REWARD_TERMS
+    reward_terms: tuple[str, ...] = REWARD_TERMS
 
     def __init__(self, world: World, personal_data: bool = True) -> None:
         self.world = world
         self.personal_data = personal_data
         venue = world.venue
+        assert isinstance(venue, HotelVenue), f"a hotel task needs a hotel World, not {venue.name}"
+        self.venue = venue
         b = world.building
         c = world.scenario.control
         th = world.scenario.thermostat
         self.nz = world.nz
         self.encoder = HotelEncoder(
-            self.nz, venue.room_zone,  # type: ignore[attr-defined]
+            self.nz, venue.room_zone,
             np.array([th.heating_setpoint_c, th.light_lux, th.light_cct_k]),
         )  # fmt: skip
         self.obs_size = self.encoder.obs_size
@@ -232,18 +234,15 @@ class HotelTask:
     # ------------------------------------------------------------------ spaces
     def observe(self, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The flat observation ``(n_envs, obs_size)`` and the rooms it discloses."""
-        w = self.world
-        return self.encoder.encode(w.measurements(), w.venue.context(), self.personal_data, out)  # type: ignore[attr-defined]
+        meas = self.world.measurements()
+        return self.encoder.encode(meas, self.venue.context(), self.personal_data, out)
 
     def reference(self) -> dict[str, np.ndarray]:
         """:func:`reference_observation` of the World now (for tests and baselines)."""
-        w = self.world
         return reference_observation(
-            w.measurements(),
-            w.venue.context(),
-            self.personal_data,
-            self.encoder.defaults,  # type: ignore[attr-defined]
-        )
+            self.world.measurements(), self.venue.context(), self.personal_data,
+            self.encoder.defaults,
+        )  # fmt: skip
 
     def decode(self, action: np.ndarray) -> Commands:
         """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""
@@ -291,7 +290,7 @@ class HotelTask:
         self.zone_reward = np.empty((w.n_envs, self.nz))
         totals = np.empty((len(REWARD_TERMS), w.n_envs))
         prev = self._prev_sp if self._prev_sp is not None else (w.setpoint, w.cool_setpoint)
-        slots = w.venue.slots  # type: ignore[attr-defined]
+        slots = self.venue.slots
         zone_rewards(
             self.zone_reward, totals, slots.sat, slots.active, self.encoder.room_zone,
             w.step_excess, w.step_zone_power, w.setpoint, w.cool_setpoint, prev[0], prev[1],

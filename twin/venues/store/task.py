@@ -36,11 +36,10 @@ from twin.interface import Commands, Measurements
 from twin.venues.actions import decode_actions
 from twin.venues.rewards import building_totals
 from twin.venues.store.task_kernels import N_Z_CONSENT, N_Z_HEAD, encode_store
-from twin.venues.store.venue import StoreContext
+from twin.venues.store.venue import StoreContext, StoreVenue
 from twin.world import SITE_BOUNDS, SITE_FEATURES
 
 if TYPE_CHECKING:
-    from twin.venues.store.venue import StoreVenue
     from twin.world import World
 
 #: Continuous zone commands, in action order (then the genre scores).
@@ -158,12 +157,13 @@ class StoreTask:
         personal_data: whether consented shoppers' preferences may be observed.
     """
 
-    reward_terms = REWARD_TERMS
+    reward_terms: tuple[str, ...] = REWARD_TERMS
 
     def __init__(self, world: World, personal_data: bool = True) -> None:
         self.world = world
         self.personal_data = personal_data
-        venue: StoreVenue = world.venue  # type: ignore[assignment]
+        venue = world.venue
+        assert isinstance(venue, StoreVenue), f"a store task needs a store World, not {venue.name}"
         self.venue = venue
         s, b = world.scenario, world.building
         store, th, c = s.store, s.thermostat, s.control
