@@ -48,7 +48,11 @@ class TrainConfig:
     :mod:`policies.networks` (both need a task with a zone layout, like the hotel's);
     ``"flat"`` trains an MLP on the whole observation and reward (any venue).
     ``residual`` names a rule baseline the learned policy corrects (``action = base +
-    residual_scale * policy``), or ``None`` to learn the full action. ``eval_seeds`` are
+    residual_scale * policy``), or ``None`` to learn the full action. ``use_sde`` turns
+    on generalised state-dependent exploration (Raffin et al. 2022, SB3's gSDE), noise
+    resampled every ``sde_sample_freq`` steps (-1: once per rollout): exploration that
+    holds a choice for many steps, which is what it takes to see the effect of, say,
+    slower music on the next half hour's sales. ``eval_seeds`` are
     held out: training environments draw their seeds from ``seed``.
     """
 
@@ -71,6 +75,8 @@ class TrainConfig:
     clip_range: float = 0.2
     hidden: int = 32
     log_std_init: float = -1.5
+    use_sde: bool = False
+    sde_sample_freq: int = -1
     sac_buffer_size: int = 50_000
     checkpoint_every: int = 50_000
     eval_every: int = 100_000
@@ -238,6 +244,7 @@ class Trainer:
                 batch_size=batch, n_epochs=cfg.n_epochs, gamma=cfg.gamma,
                 gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef, clip_range=cfg.clip_range,
                 policy_kwargs=kwargs, tensorboard_log=tb, seed=cfg.seed, device="cpu", verbose=0,
+                use_sde=cfg.use_sde, sde_sample_freq=cfg.sde_sample_freq,
             )  # fmt: skip
         arch = {"net_arch": [cfg.hidden * 4, cfg.hidden * 4], "log_std_init": cfg.log_std_init}
         return SAC(

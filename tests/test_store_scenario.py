@@ -41,7 +41,8 @@ def test_shipped_store_is_the_store_the_brief_describes():
     assert 10 <= len(store.categories) <= 14
     assert all(3 <= len(c.prices) <= 5 for c in store.categories)
     assert 4 <= len(store.music) <= 6 and 8 <= len(store.displays) <= 10
-    assert store.checkout.lanes == 6 and 3 <= len(store.segments) <= 5
+    assert len(store.floor.cells_of("checkout")) == 6 and store.checkout.lanes == 4  # 4 staffed
+    assert 3 <= len(store.segments) <= 5
     assert 5 <= len(s.zones) <= 6 and all(z.count == 1 and z.kind == "retail" for z in s.zones)
     assert s.simulation.step_minutes == 1
     assert s.simulation.start.hour == 7 and s.simulation.n_steps == 14.5 * 60
@@ -218,8 +219,8 @@ CASES = {
     ),
     "nobody arrives while open": (
         SMALL.replace(
-            "rate_per_hour = 40",
-            "rate_per_hour = 40\nhour_profile = [" + ", ".join(["0"] * 12 + ["1"] * 12) + "]",
+            "rate_per_hour = 90",
+            "rate_per_hour = 90\nhour_profile = [" + ", ".join(["0"] * 12 + ["1"] * 12) + "]",
         ),
         ["store: arrivals.hour_profile is 0 in every opening hour"],
     ),

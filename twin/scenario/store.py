@@ -365,8 +365,11 @@ class Store(ScenarioModel):
     """The smart-retail store venue: floor, catalogue, displays, shoppers and their queue.
 
     ``opening_hours`` = [open, close) in local hours; ``volume_range_db`` is the range of
-    the music-volume action; ``favourites_per_shopper`` is how many of a shopper's
-    highest-affinity categories count as their favourites (for the filter-bubble KPIs);
+    the music-volume action; the genre playing can change every ``music_change_min``
+    minutes (a playlist block) and a display's content every ``display_change_min``
+    (a signage slot): commands in between wait for the next change;
+    ``favourites_per_shopper`` is how many of a shopper's highest-affinity categories
+    count as their favourites (for the filter-bubble KPIs);
     at most ``max_shoppers`` shoppers are inside one copy of
     the store at once, arrivals beyond are turned away at the door.
     """
@@ -383,6 +386,8 @@ class Store(ScenarioModel):
     satisfaction: StoreSatisfaction = StoreSatisfaction()
     volume_range_db: tuple[float, float] = tuple_field((40.0, 80.0))
     max_shoppers: PosInt = 400
+    music_change_min: PosFloat = 15.0
+    display_change_min: PosFloat = 5.0
     favourites_per_shopper: PosInt = 3
     reward: StoreReward = StoreReward()
 

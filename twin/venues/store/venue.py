@@ -128,18 +128,26 @@ class StoreVenue(Venue):
         self.shown_total = np.zeros((ne, self.n_categories))
 
     def _apply(self, venue_commands: Mapping[str, np.ndarray]) -> None:
-        """Take the music and display commands (indices checked, never wrapped)."""
-        ne, nz = self.world.n_envs, self.world.nz
+        """Take the music and display commands (indices checked, never wrapped).
+
+        A genre takes over only at the start of a playlist block and a display's content
+        at the start of a signage slot (``music_change_min``, ``display_change_min``).
+        """
+        w = self.world
+        ne, nz = w.n_envs, w.nz
+        minute = w.now_s / 60.0
         checks = (
-            ("music_genre", self.genre, (ne, nz), self.n_genres),
-            ("display_category", self.display, (ne, self.n_displays), self.n_categories),
-        )
-        for key, target, shape, n in checks:
+            ("music_genre", self.genre, (ne, nz), self.n_genres, self.store.music_change_min),
+            ("display_category", self.display, (ne, self.n_displays), self.n_categories,
+             self.store.display_change_min),
+        )  # fmt: skip
+        for key, target, shape, n, every in checks:
             if key in venue_commands:
                 value = np.asarray(venue_commands[key]).reshape(shape)
                 if value.size and (value.min() < 0 or value.max() >= n):
                     raise PolicyError(f"{key} must be an index in [0, {n}): got {value}")
-                target[...] = value
+                if _on_boundary(minute, every, w.dt / 60.0):
+                    target[...] = value
         if "music_volume_db" in venue_commands:
             lo, hi = self.store.volume_range_db
             value = np.asarray(venue_commands["music_volume_db"], dtype=np.float64).reshape(ne, nz)
@@ -237,3 +245,9 @@ class StoreVenue(Venue):
         """Stand every Mesa shopper on a cell of the place they are at."""
         for model in self.models:
             model.sync_cells()
+
+
+def _on_boundary(minute: float, every: float, step_min: float) -> bool:
+    """Whether a step starting at ``minute`` holds a multiple of ``every`` minutes."""
+    k = np.ceil(minute / every - 1e-9) * every
+    return bool(k < minute + step_min - 1e-9)
