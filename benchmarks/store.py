@@ -112,7 +112,7 @@ def shopper_update(steps_in: int, reps: int, copies: int) -> dict[str, float]:
         view = slots.arrays()
         view1 = type(view)(*(f[:1] if f.shape[0] == copies else f[:, :1] for f in view))
         amb1 = type(amb)(*(f[:1] for f in amb))
-        sacc, tacc = inp["sacc"][:, :1].copy(), inp["tacc"][:, :1].copy()
+        sacc, tacc = inp["sacc"][:, :1].copy(), inp["tacc"][:, :1].copy()  # copy 0 only
         t0 = time.perf_counter()
         for _ in range(reps):
             shopper_step(

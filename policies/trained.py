@@ -71,7 +71,10 @@ class TrainedPolicy:
         batch = obs.reshape(-1, obs.shape[-1])
         model_obs = self.zone_layout.zone_view(batch) if self.zone_layout is not None else batch
         action, _ = self.model.predict(self.normalise(model_obs), deterministic=deterministic)
-        action = np.asarray(action, dtype=np.float32).reshape(batch.shape[0], -1)
+        action = np.asarray(action, dtype=np.float32)
+        if self.zone_layout is not None:
+            action = self.zone_layout.full_action(action)
+        action = action.reshape(batch.shape[0], -1)
         if self.base is not None:
             base, _ = self.base.predict(batch)
             action = np.clip(base + self.residual_scale * action, -1.0, 1.0)

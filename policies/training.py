@@ -233,6 +233,8 @@ class Trainer:
             if cfg.layout == "full":
                 policy: Any = ZonePolicy
                 lay = native_venv(env).task.zone_layout
+                if lay is None or not lay.zone_major:
+                    raise TwinError("layout 'full' needs a zone-major task (the hotel's)")
                 kwargs: dict[str, Any] = zone_policy_kwargs(
                     lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init
                 )

@@ -73,7 +73,7 @@ class ZoneVecEnv(NativeVecEnvMethods, VecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         """Collect the zones' actions into each copy's action (plus the base, if residual)."""
         assert self._full is not None, "reset first"
-        action = np.asarray(actions, dtype=np.float32).reshape(self.venv.num_envs, -1)
+        action = self.layout.full_action(np.asarray(actions, dtype=np.float32))
         if self.base is not None:
             base, _ = self.base.predict(self._full)
             action = np.clip(base + self.scale * action, -1.0, 1.0)

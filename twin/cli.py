@@ -172,6 +172,14 @@ def train(
     residual: Annotated[
         str, typer.Option("--residual", help="Baseline the policy corrects, or 'none'.")
     ] = "rule_based",
+    sde: Annotated[
+        bool,
+        typer.Option(
+            "--sde",
+            help="State-dependent exploration (gSDE): noise held over a rollout, for effects "
+            "that show only when a choice is kept (e.g. music on sales).",
+        ),
+    ] = False,
     checkpoint_every: Annotated[
         int, typer.Option("--checkpoint-every", help="Steps between checkpoints (0: off).", min=0)
     ] = 50_000,
@@ -207,7 +215,7 @@ def train(
         config = TrainConfig(
             scenario=str(scenario_path(scenario).resolve()), algo=cast(Any, algo),
             layout=cast(Any, layout), total_steps=steps, n_envs=envs,
-            seed=seed, residual=None if residual == "none" else residual,
+            seed=seed, residual=None if residual == "none" else residual, use_sde=sde,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
         )  # fmt: skip
         out = out or default_run_dir("train", s.name, seed)

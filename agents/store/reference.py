@@ -114,10 +114,11 @@ def _notice(s: Any, e: int, m: int, place: int, draws: _Draws, inp: Mapping[str,
                 continue
             s.shown[c, e, m] += 1.0
             s.seen[e, m] |= 1 << c
-            sacc[sk.S_EXPOSED, e] += 1.0
+            zd = geo.display_zone[d]
+            sacc[sk.S_EXPOSED, e, zd] += 1.0
             tacc[sk.T_EXPOSED, e] += 1.0
             if not (int(s.favourites[e, m]) >> c) & 1:
-                sacc[sk.S_EXPOSED_OUT, e] += 1.0
+                sacc[sk.S_EXPOSED_OUT, e, zd] += 1.0
                 tacc[sk.T_EXPOSED_OUT, e] += 1.0
 
 
@@ -208,7 +209,7 @@ def _purchase(s: Any, e: int, m: int, draws: _Draws, inp: Mapping[str, Any]) -> 
                 s.items[e, m] += qty
                 s.spend[e, m] += qty * cat.prices[c, j]
                 s.bought[e, m] |= 1 << c
-                inp["sacc"][sk.S_BASKET, e] += qty * cat.prices[c, j]
+                inp["sacc"][sk.S_BASKET, e, inp["geo"].place_zone[c]] += qty * cat.prices[c, j]
                 break
 
 
@@ -273,7 +274,7 @@ def _feel(s: Any, e: int, m: int, inp: Mapping[str, Any]) -> None:
     s.sat[e, m] += (1.0 - math.exp(-dt_h / p[k.P_MEMORY_H])) * (score - s.sat[e, m])
     s.acc[0, e, m] += s.sat[e, m] * dt_h
     s.acc[1, e, m] += dt_h
-    sacc[sk.S_COMFORT_H, e] += score * dt_h
+    sacc[sk.S_COMFORT_H, e, z] += score * dt_h
     tacc[sk.T_COMFORT_H, e] += score * dt_h
     tacc[sk.T_PRESENT_H, e] += dt_h
     if inp["disclosed"][e, m]:

@@ -94,8 +94,8 @@ N_STORE_PARAMS = N_PARAMS + 2
 ) = range(21)  # fmt: skip
 N_BEHAVIOUR = 21
 
-# Rows of the per-copy step accumulator ``sacc`` (reset by the caller every step) and of
-# the running totals ``tacc``.
+# Rows of the per-copy, per-zone step accumulator ``sacc`` (reset every step) and of the
+# per-copy running totals ``tacc``.
 S_BASKET, S_COMFORT_H, S_EXPOSED, S_EXPOSED_OUT = range(4)
 N_SACC = 4
 T_EXPOSED, T_EXPOSED_OUT, T_COMFORT_H, T_PRESENT_H, T_PPD_H, T_DISCLOSED_H = range(6)
@@ -112,6 +112,7 @@ class StoreGeometry(NamedTuple):
     pass_order: np.ndarray  # (P, P, S) int64, -1 padded
     place_zone: np.ndarray  # (P,) int64 zone of each place
     display_sees: np.ndarray  # (D, P) bool
+    display_zone: np.ndarray  # (D,) int64 zone of each display
     zone_area_m2: np.ndarray  # (nz,)
 
 
@@ -183,10 +184,11 @@ def _notice(s: ShopperArrays, e, m, place, geo, amb, beh, noise, cursor, sacc, t
                 continue
             s.shown[c, e, m] += 1.0
             s.seen[e, m] |= np.int64(1) << c
-            sacc[S_EXPOSED, e] += 1.0
+            zd = geo.display_zone[d]
+            sacc[S_EXPOSED, e, zd] += 1.0
             tacc[T_EXPOSED, e] += 1.0
             if (s.favourites[e, m] >> c) & 1 == 0:
-                sacc[S_EXPOSED_OUT, e] += 1.0
+                sacc[S_EXPOSED_OUT, e, zd] += 1.0
                 tacc[T_EXPOSED_OUT, e] += 1.0
 
 
@@ -259,7 +261,7 @@ def _arrive(s: ShopperArrays, e, m, geo, amb, beh, noise, cursor, sacc, tacc, vi
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _purchase(s: ShopperArrays, e, m, cat: Catalogue, beh, noise, cursor, sacc):
+def _purchase(s: ShopperArrays, e, m, geo, cat: Catalogue, beh, noise, cursor, sacc):
     """End a browse of section ``s.place``: pick products by a multinomial logit.
 
     The shopper makes ``1 + Poisson(picks_mean)`` picks; each is one of the section's
@@ -292,7 +294,7 @@ def _purchase(s: ShopperArrays, e, m, cat: Catalogue, beh, noise, cursor, sacc):
                 s.items[e, m] += qty
                 s.spend[e, m] += value
                 s.bought[e, m] |= np.int64(1) << c
-                sacc[S_BASKET, e] += value
+                sacc[S_BASKET, e, geo.place_zone[c]] += value
                 break
 
 
@@ -325,7 +327,7 @@ def _move(s: ShopperArrays, e, m, t0_s, dt_min, geo, cat, amb, beh, noise, curso
         budget -= left
         s.timer[e, m] = 0.0
         if stage == BROWSING:
-            _purchase(s, e, m, cat, beh, noise, cursor, sacc)
+            _purchase(s, e, m, geo, cat, beh, noise, cursor, sacc)
             s.stage[e, m] = WALKING
             s.timer[e, m] = _depart(s, e, m, geo, amb, beh, noise, cursor, sacc, tacc)
         elif s.target[e, m] == checkout:
@@ -382,8 +384,9 @@ def shopper_step(
         ready: ``(ne, M)`` out: slots that reached the checkout this step, the first
             ``n_ready[e]`` of row ``e`` (``n_ready`` is reset here); the caller moves
             them on (READY lasts only until then).
-        sacc: ``(N_SACC, ne)`` this step's basket value, comfort-hours and exposures
-            (reset here); ``tacc`` ``(N_TACC, ne)`` running totals, added to.
+        sacc: ``(N_SACC, ne, nz)`` this step's basket value (by the zone of the section
+            bought from), comfort-hours (by the shopper's zone) and exposures (by the
+            display's zone), reset here; ``tacc`` ``(N_TACC, ne)`` running totals, added to.
         visits, dwell_min: ``(ne, P)`` stops at and browsing minutes in each place.
     """
     ne, m_max = s.stage.shape
@@ -404,7 +407,8 @@ def shopper_step(
     for e in range(ne):
         n_ready[e] = 0
         for k in range(sacc.shape[0]):
-            sacc[k, e] = 0.0
+            for z in range(nz):
+                sacc[k, e, z] = 0.0
         for m in range(m_max):
             if s.stage[e, m] == EMPTY:
                 continue
@@ -444,7 +448,7 @@ def shopper_step(
             s.sat[e, m] += pull * (score - s.sat[e, m])
             s.acc[ACC_SAT_H, e, m] += s.sat[e, m] * dt_h
             s.acc[ACC_IN_STORE_H, e, m] += dt_h
-            sacc[S_COMFORT_H, e] += score * dt_h
+            sacc[S_COMFORT_H, e, z] += score * dt_h
             tacc[T_COMFORT_H, e] += score * dt_h
             tacc[T_PRESENT_H, e] += dt_h
             if disclosed[e, m]:

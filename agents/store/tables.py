@@ -83,6 +83,7 @@ class StoreTables:
             pass_order=np.ascontiguousarray(plan.pass_order),
             place_zone=place_zone,
             display_sees=np.ascontiguousarray(plan.display_sees),
+            display_zone=np.ascontiguousarray(plan.display_zone, dtype=np.int64),
             zone_area_m2=np.ascontiguousarray(plan.zone_area_m2, dtype=np.float64),
         )
         assert len(zone_names) == len(plan.zone_area_m2)

@@ -125,6 +125,7 @@ def test_purchase_frequencies_follow_the_multinomial_logit(world: World) -> None
     """Many shoppers finishing the same browse buy each product as often as the MNL says."""
     from agents.store import shopper_kernel as sk
 
+    w = world
     v = world.venue
     beh = v.tables.behaviour
     cat = v.tables.catalogue._replace(  # one pick of one unit: the spend names the product
@@ -152,7 +153,7 @@ def test_purchase_frequencies_follow_the_multinomial_logit(world: World) -> None
     purchase = getattr(sk._purchase, "py_func", sk._purchase)  # plain Python, JIT or not
     for _ in range(trials):
         view.spend[0, m] = 0.0
-        purchase(view, 0, m, cat, beh, noise, cursor, np.zeros((4, 1)))
+        purchase(view, 0, m, v.tables.geometry, cat, beh, noise, cursor, np.zeros((4, 1, w.nz)))
         spent = view.spend[0, m]
         counts[np.flatnonzero(np.isclose(cat.prices[c, :n], spent))[0] if spent else n] += 1
     freq = counts / trials

@@ -51,28 +51,25 @@ def building_terms(
 
 
 @njit(cache=True, error_model="numpy")
-def building_totals(
+def building_zone_terms(
     excess, power, heat_sp, cool_sp, prev_heat, prev_cool, occupied, weights, price, dt_h,
     safe_min, safe_max, osc_tol, have_prev,
 ):  # fmt: skip
-    """The four weighted terms summed over zones, ``(4, ne)``.
+    """The four weighted terms of every zone, ``(4, ne, nz)``.
 
     Discomfort, cost, unsafe and oscillation, with ``weights`` in that order
-    (``[control.reward]``).
+    (``[control.reward]``); a venue sums them over zones for its reward, or keeps them
+    per zone for a policy trained on each zone's own share.
     """
     ne, nz = excess.shape
     c_dis, c_cost, c_unsafe, c_osc = building_coefficients(
         weights[0], weights[1], weights[2], weights[3], price, dt_h, nz
     )
-    totals = np.zeros((4, ne))
+    terms = np.empty((4, ne, nz))
     for e in range(ne):
         for z in range(nz):
-            dis, cost, unsafe, osc = building_terms(
+            terms[0, e, z], terms[1, e, z], terms[2, e, z], terms[3, e, z] = building_terms(
                 e, z, excess, power, heat_sp, cool_sp, prev_heat, prev_cool, occupied, c_dis,
                 c_cost, c_unsafe, c_osc, safe_min, safe_max, osc_tol, have_prev,
             )  # fmt: skip
-            totals[0, e] += dis
-            totals[1, e] += cost
-            totals[2, e] += unsafe
-            totals[3, e] += osc
-    return totals
+    return terms

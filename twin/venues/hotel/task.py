@@ -224,7 +224,7 @@ class HotelTask:
         self.high = np.stack([sp_hi, sp_hi, b.max_lux, b.cct_max], 1)
         self.zone_reward = np.zeros((world.n_envs, self.nz))
         bounds = (*ZONE_BOUNDS, *SITE_BOUNDS)
-        self.zone_layout = ZoneLayout(
+        self.zone_layout = ZoneLayout.zone_major_layout(
             self.nz, F_ZONE, F_GLOBAL, N_ACT,
             np.array([lo for lo, _ in bounds], np.float32),
             np.array([hi for _, hi in bounds], np.float32),

@@ -34,7 +34,8 @@ import numpy as np
 from twin.calendar import in_window
 from twin.interface import Commands, Measurements
 from twin.venues.actions import decode_actions
-from twin.venues.rewards import building_totals
+from twin.venues.layout import ONE, ZERO, ZoneLayout
+from twin.venues.rewards import building_zone_terms
 from twin.venues.store.task_kernels import N_Z_CONSENT, N_Z_HEAD, encode_store
 from twin.venues.store.venue import StoreContext, StoreVenue
 from twin.world import SITE_BOUNDS, SITE_FEATURES
@@ -54,7 +55,7 @@ STORE_FEATURES = (
 )  # fmt: skip
 #: Normalised score a rule gives its chosen genre or category (the others get minus
 #: this): small enough that a residual policy can change the choice.
-CHOICE_MARGIN = 0.25
+CHOICE_MARGIN = 0.1
 
 
 def zone_feature_names(genres: tuple[str, ...], categories: tuple[str, ...]) -> list[str]:
@@ -189,7 +190,43 @@ class StoreTask:
         self.low = np.stack([sp_lo, sp_lo, np.zeros(self.nz), b.cct_min, np.full(self.nz, vlo)], 1)
         self.high = np.stack([sp_hi, sp_hi, b.max_lux, b.cct_max, np.full(self.nz, vhi)], 1)
         self.open_hours = store.opening_hours
+        self.zone_reward = np.zeros((world.n_envs, self.nz))
+        self.zone_layout = self._zone_layout(venue.tables.geometry.display_zone)
         self._prev_sp: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _zone_layout(self, display_zone: np.ndarray) -> ZoneLayout:
+        """Each zone's view: its block, its displays' blocks (padded), the global block.
+
+        A zone's action is its climate, light and music commands and the category scores
+        of its displays, padded to the zone with the most displays (a padded display
+        reads as zeros with a presence flag of 0, and its scores go nowhere).
+        """
+        enc, nz, kz, n_c = self.encoder, self.nz, self.k_z, self.n_c
+        mine = [np.flatnonzero(display_zone == z) for z in range(nz)]
+        k_max = max((len(d) for d in mine), default=0)
+        d0 = nz * enc.f_z
+        g = np.arange(d0 + self.n_d * enc.f_d, enc.obs_size)
+        gather, scatter = [], []
+        for z in range(nz):
+            view = [z * enc.f_z + np.arange(enc.f_z)]
+            act = [z * kz + np.arange(kz)]
+            for k in range(k_max):
+                if k < len(mine[z]):
+                    d = mine[z][k]
+                    view += [d0 + d * enc.f_d + np.arange(enc.f_d), [ONE]]
+                    act.append(nz * kz + d * n_c + np.arange(n_c))
+                else:
+                    view += [np.full(enc.f_d + 1, ZERO)]
+                    act.append(np.full(n_c, -1))
+            gather.append(np.concatenate([*view, g]))
+            scatter.append(np.concatenate(act))
+        low = np.concatenate([enc.low[: enc.f_z], *([enc.low[d0 : d0 + enc.f_d], [0.0]] * k_max),
+                              enc.low[g]]).astype(np.float32)  # fmt: skip
+        high = np.concatenate([enc.high[: enc.f_z], *([enc.high[d0 : d0 + enc.f_d], [1.0]] * k_max),
+                               enc.high[g]]).astype(np.float32)  # fmt: skip
+        return ZoneLayout(
+            nz, np.array(gather, np.int64), np.array(scatter, np.int64), self.act_size, low, high
+        )
 
     # ------------------------------------------------------------------ spaces
     def observe(self, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +286,10 @@ class StoreTask:
         ``revenue`` x (basket value added - baskets abandoned), ``satisfaction`` x
         shopper-hours of comfort, ``diversity`` x promotions noticed outside favourites
         (``[store.reward]``), plus the building's discomfort, energy cost, unsafe
-        set-points and oscillation (``[control.reward]``).
+        set-points and oscillation (``[control.reward]``). Every term is also kept per
+        zone (``self.zone_reward``, ``(n_envs, n_zones)``, adding up to the reward): sales
+        by the zone of the section, comfort by the shopper's zone, exposures by the
+        display's zone, abandoned baskets at the checkout's zone.
         """
         from agents.store.shopper_kernel import S_BASKET, S_COMFORT_H, S_EXPOSED_OUT
 
@@ -257,21 +297,25 @@ class StoreTask:
         c, wt = w.scenario.control, w.scenario.control.reward
         sw = w.scenario.store.reward  # type: ignore[union-attr]
         prev = self._prev_sp if self._prev_sp is not None else (w.setpoint, w.cool_setpoint)
-        terms = {
-            "revenue": sw.revenue * (v.sacc[S_BASKET] - v.step_abandoned()),
+        sales = v.sacc[S_BASKET].copy()
+        sales[:, v.checkout_zone] -= v.step_abandoned()
+        per_zone = {
+            "revenue": sw.revenue * sales,
             "satisfaction": sw.satisfaction * v.sacc[S_COMFORT_H],
             "diversity": sw.diversity * v.sacc[S_EXPOSED_OUT],
         }
-        building = building_totals(
+        building = building_zone_terms(
             w.step_excess, w.step_zone_power, w.setpoint, w.cool_setpoint, prev[0], prev[1],
             w.zone_occupied, np.array([wt.discomfort, wt.energy_cost, wt.unsafe, wt.oscillation]),
             float(w.step_price), w.dt_h, c.safe_min_c, c.safe_max_c, wt.oscillation_tolerance_k,
             self._prev_sp is not None,
         )  # fmt: skip
         for j, key in enumerate(("discomfort", "energy_cost", "unsafe", "oscillation")):
-            terms[key] = building[j]
+            per_zone[key] = building[j]
         self._prev_sp = (w.setpoint.copy(), w.cool_setpoint.copy())
-        return sum(terms.values()), terms  # type: ignore[return-value]
+        self.zone_reward = sum(per_zone.values())  # type: ignore[assignment]
+        terms = {k: v_.sum(axis=1) for k, v_ in per_zone.items()}
+        return self.zone_reward.sum(axis=1), terms
 
     def is_open(self, hour: np.ndarray) -> np.ndarray:
         """Whether the store is open at each local hour."""

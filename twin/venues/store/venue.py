@@ -62,6 +62,7 @@ class StoreVenue(Venue):
 
     name = "store"
     report = "twin.venues.store.report"
+    zone_layout = True
     headline_kpis = (
         "revenue", "conversion_rate", "mean_satisfaction", "fairness_gap", "exposure_entropy",
         "homogenisation", "outside_favourites_share", "energy_kwh", "discomfort_kh",
@@ -117,7 +118,7 @@ class StoreVenue(Venue):
         self.genre = np.full((ne, nz), self.house_genre, np.int64)
         self.volume = np.full((ne, nz), self.house_volume)
         self.display = np.tile(self.default_display, (ne, 1))
-        self.sacc = np.zeros((N_SACC, ne))
+        self.sacc = np.zeros((N_SACC, ne, nz))
         self.tacc = np.zeros((N_TACC, ne))
         n_places = tables.plan.n_sections + 2
         self.visits = np.zeros((ne, n_places))
@@ -210,8 +211,16 @@ class StoreVenue(Venue):
         )  # fmt: skip
 
     def step_abandoned(self) -> np.ndarray:
-        """``(ne,)`` basket value lost to balking and reneging during the last step."""
+        """``(ne,)`` basket value lost to balking and reneging during the last step.
+
+        It is lost at the checkout, so a per-zone reward charges it to the checkout's zone.
+        """
         return np.array([m.step_abandoned for m in self.models])
+
+    @property
+    def checkout_zone(self) -> int:
+        """The building zone of the checkout."""
+        return int(self.tables.geometry.place_zone[self.tables.plan.checkout])
 
     # ------------------------------------------------------------------ results
     def kpis(self, e: int) -> dict[str, float]:
