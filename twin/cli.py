@@ -198,6 +198,7 @@ def train(
     from twin.errors import PolicyError
     from twin.rundir import default_run_dir
     from twin.scenario import load_scenario, scenario_path
+    from twin.venues import venue_class
 
     if resume is not None:
         trainer = Trainer.resume(resume)
@@ -215,8 +216,9 @@ def train(
         config = TrainConfig(
             scenario=str(scenario_path(scenario).resolve()), algo=cast(Any, algo),
             layout=cast(Any, layout), total_steps=steps, n_envs=envs,
-            seed=seed, residual=None if residual == "none" else residual, use_sde=sde,
+            seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
+            **{**venue_class(s.venue).train_defaults, **({"use_sde": True} if sde else {})},
         )  # fmt: skip
         out = out or default_run_dir("train", s.name, seed)
         trainer = Trainer.create(config, out)

@@ -73,6 +73,9 @@ class Venue(ABC):
     arbitrated: ClassVar[bool] = False
     #: Whether the venue's task is zone-major (has a ``zone_layout`` for per-zone policies).
     zone_layout: ClassVar[bool] = False
+    #: Training hyperparameters ``twin train`` uses for this venue (``TrainConfig`` fields
+    #: that differ from its defaults), found to learn within the README's budget.
+    train_defaults: ClassVar[dict[str, Any]] = {}
     #: Module with the venue's run-directory artefacts: ``timeseries_columns(scenario,
     #: episode)`` and ``write_artifacts(out, scenario, episode)`` (see twin.report).
     report: ClassVar[str]

@@ -213,7 +213,7 @@ class StoreTask:
             for k in range(k_max):
                 if k < len(mine[z]):
                     d = mine[z][k]
-                    view += [d0 + d * enc.f_d + np.arange(enc.f_d), [ONE]]
+                    view += [d0 + d * enc.f_d + np.arange(enc.f_d), np.array([ONE])]
                     act.append(nz * kz + d * n_c + np.arange(n_c))
                 else:
                     view += [np.full(enc.f_d + 1, ZERO)]

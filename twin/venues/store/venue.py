@@ -63,6 +63,9 @@ class StoreVenue(Venue):
     name = "store"
     report = "twin.venues.store.report"
     zone_layout = True
+    #: A wider network and more exploration than the hotel's: a zone's view holds its
+    #: displays and the shoppers' preferences, and music must be tried for a while.
+    train_defaults = {"hidden": 64, "log_std_init": -1.0}
     headline_kpis = (
         "revenue", "conversion_rate", "mean_satisfaction", "fairness_gap", "exposure_entropy",
         "homogenisation", "outside_favourites_share", "energy_kwh", "discomfort_kh",
