@@ -34,7 +34,7 @@ from hw_adapters.base import AdapterBase, Reading, require
 from hw_adapters.pointmap import MqttConfig, Point
 from twin.errors import HardwareError
 
-__all__ = ["MqttAdapter", "decode_payload", "encode_payload"]
+__all__ = ["MqttAdapter", "configure_client", "decode_payload", "encode_payload"]
 
 _INTEGER_KEYS = ("brightness", "color_temp")
 
@@ -70,6 +70,16 @@ def decode_payload(point: Point, payload: bytes) -> float | None:
     if not math.isfinite(value):
         raise ValueError(f"non-finite value {text!r}")
     return value
+
+
+def configure_client(client: Any, config: MqttConfig) -> None:
+    """Credentials and TLS of the site's ``[mqtt]`` section on a paho client."""
+    if config.username:
+        client.username_pw_set(config.username, config.password())
+    if config.ca_file:
+        client.tls_set(
+            ca_certs=config.ca_file, certfile=config.client_cert, keyfile=config.client_key
+        )
 
 
 class MqttAdapter(AdapterBase):
@@ -128,12 +138,7 @@ class MqttAdapter(AdapterBase):
             protocol=mqtt.MQTTv311,
             clean_session=True,
         )
-        if config.username:
-            client.username_pw_set(config.username, config.password())
-        if config.ca_file:
-            client.tls_set(
-                ca_certs=config.ca_file, certfile=config.client_cert, keyfile=config.client_key
-            )
+        configure_client(client, config)
         client.will_set(config.availability_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=2)
         client.on_connect = self._on_connect
