@@ -123,6 +123,7 @@ class Rig:
         self.world = World(self.gap.apply(scenario), 1)
         self.world.reset([self.seed])
         self.binding = site_binding(self.world.venue.task(personal_data=True))
+        self.warm_up()
         missing = self.binding.coverage(point_map)
         if missing:
             lines = [f"point map {point_map.name!r}: {m}" for m in missing]
@@ -141,6 +142,36 @@ class Rig:
         except BaseException:
             self.stop()
             raise
+
+    def warm_up(self) -> None:
+        """Start the building's thermal mass in operation, as EnergyPlus's warm-up days do.
+
+        The scenario's first day runs under the building's own control, each pass from
+        the mass temperatures the previous one ended with, until they repeat
+        (:data:`~hw_adapters.replay.WARMUP_TOLERANCE_K`); the rig's World then starts
+        from them (its people and clock start afresh). ``twin validate`` warms the twin
+        up the same way from the deployment's first day.
+        """
+        from hw_adapters.replay import WARMUP_PASSES, WARMUP_TOLERANCE_K
+
+        s = self.gap.apply(self.scenario)
+        day = int(round(86400 / self.dt))
+        if s.simulation.n_steps < day:
+            s = with_horizon(s, 24.0)
+        w = World(s, 1)
+        theta = None
+        for _ in range(WARMUP_PASSES):
+            w.reset([self.seed])
+            if theta is not None:
+                w.theta_m[...] = theta
+            before = w.theta_m.copy()
+            for _ in range(day):
+                w.step(self.binding.commands(self.binding.own_control(w)))
+            theta = w.theta_m.copy()
+            if np.abs(theta - before).max() < WARMUP_TOLERANCE_K:
+                break
+        assert theta is not None
+        self.world.theta_m[...] = theta
 
     # -- endpoints --------------------------------------------------------------------------
 
