@@ -2,8 +2,8 @@
 
 What the site recorded per control step (``twin deploy``'s run directory) drives the
 scenario's own building, as :mod:`twin.simulate` drives it from arrays: the outdoor
-temperature and irradiance measured on site (facade irradiance from GHI, as the
-synthetic weather computes it), the heating and cooling set-points and the light
+temperature and irradiance measured on site (each reading stands for the step that starts
+with it; facade irradiance from GHI, as the synthetic weather computes it), the heating and cooling set-points and the light
 commands the devices held (read back from the points, so rejected commands are not
 replayed), and the occupants' heat estimated from presence, counts and the venue's
 context at the step before (the kernels use the occupants' state at a step's start).
@@ -38,9 +38,9 @@ __all__ = ["WARMUP_PASSES", "WARMUP_TOLERANCE_K", "DeployRecord", "Replay", "loa
            "replay"]  # fmt: skip
 
 #: Warm-up: repeat the first day until the mass temperatures change less than this (K)...
-WARMUP_TOLERANCE_K = 0.005
-#: ...or this many times.
-WARMUP_PASSES = 40
+WARMUP_TOLERANCE_K = 1e-4
+#: ...or this many times (heavy zones that float converge slowly: days of time constant).
+WARMUP_PASSES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,28 @@ def _hold(a: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return out
 
 
+def _day_cycle(times: np.ndarray, dt: float) -> np.ndarray:
+    """Rows making up one day by time of day, ending just before the record's start.
+
+    Slot ``i`` of the day takes the first recorded row at that time of day (the nearest
+    earlier slot's where the record has none): a record shorter than a day still gives
+    a whole day, in the order that leads up to its first step.
+    """
+    per_day = int(round(86400 / dt))
+    slot = ((times - times.astype("datetime64[D]")).astype("timedelta64[s]").astype(np.int64)
+            // int(dt)) % per_day  # fmt: skip
+    first_row = np.full(per_day, -1)
+    for row in range(len(times) - 1, -1, -1):
+        first_row[slot[row]] = row
+    for i in range(per_day):  # fill gaps from the nearest earlier slot, cyclically
+        if first_row[i] < 0:
+            j = next(first_row[(i - d) % per_day] for d in range(1, per_day + 1)
+                     if first_row[(i - d) % per_day] >= 0)  # fmt: skip
+            first_row[i] = j
+    order = (slot[0] + np.arange(per_day)) % per_day
+    return first_row[order]
+
+
 def replay(rec: DeployRecord) -> Replay:
     """Run the scenario's building under the recorded inputs (see the module docstring)."""
     s = rec.scenario
@@ -145,8 +167,11 @@ def replay(rec: DeployRecord) -> Replay:
     nt, nz = rec.t_air.shape
     k = s.hvac.substeps
     dt = s.simulation.dt_s
+    # A weather reading is taken at the end of the step it is recorded with, i.e. at the
+    # start of the next one: the twin's weather stands each interval on its start value.
     t_out = _hold(rec.t_out, float(np.nanmean(rec.t_out)) if np.isfinite(rec.t_out).any() else 10.0)
     ghi = np.clip(_hold(rec.ghi, 0.0), 0.0, None)
+    t_out, ghi = np.concatenate([t_out[:1], t_out[:-1]]), np.concatenate([ghi[:1], ghi[:-1]])
     heat = _hold(rec.heat_sp, th.heating_setpoint_c)
     cool = np.maximum(_hold(rec.cool_sp, th.cooling_setpoint_c), heat + MIN_DEADBAND_K)
     lux_cmd = _hold(rec.light_lux, 0.0)
@@ -165,34 +190,35 @@ def replay(rec: DeployRecord) -> Replay:
     theta_m = air0[None].copy()
     energy = np.zeros((1, nz))
 
-    def run(
-        n: int, record: list[np.ndarray], g: np.ndarray, hsp: np.ndarray, csp: np.ndarray
-    ) -> None:
+    def run(n: int, record: list[np.ndarray], *inputs: np.ndarray) -> None:
+        to, fa, ih, ic, g, hsp, csp = (a[:n] for a in inputs)
         thermal_hvac_steps(
             b.coef[None], b.inv_a_a[None], b.aperture[None], b.q_heat_max[None],
-            b.q_cool_max[None], sub(t_out[:n])[:, None], sub(facade[:n])[:, None, :],
-            sub(inv_h[:n])[:, None], sub(inv_c[:n])[:, None], sub(g[:n])[None],
-            sub(hsp[:n])[None], sub(csp[:n])[None], b.dt, theta_m, energy, *record,
+            b.q_cool_max[None], sub(to)[:, None], sub(fa)[:, None, :], sub(ih)[:, None],
+            sub(ic)[:, None], sub(g)[None], sub(hsp)[None], sub(csp)[None], b.dt, theta_m,
+            energy, *record,
         )  # fmt: skip
 
-    day = min(nt, int(round(86400 / dt)))
-    occupied = in_window(local_hours(rec.times[:day]), th.occupied_hours)[:, None]
+    cyc = _day_cycle(rec.times, dt)
+    day = cyc.size
+    occupied = in_window(local_hours(rec.times[cyc]), th.occupied_hours)[:, None]
     own_heat = np.broadcast_to(np.where(occupied, th.heating_setpoint_c, th.setback_heating_c),
                                (day, nz))  # fmt: skip
     own_cool = np.broadcast_to(np.where(occupied, th.cooling_setpoint_c, th.setback_cooling_c),
                                (day, nz))  # fmt: skip
     _, _, own_light, _ = lighting_arrays(
         b, np.broadcast_to(np.where(occupied, th.light_lux, 0.0), (day, nz)),
-        np.full(nz, th.light_cct_k), ghi[:day] * LUMINOUS_EFFICACY_LM_W,
+        np.full(nz, th.light_cct_k), ghi[cyc] * LUMINOUS_EFFICACY_LM_W,
     )  # fmt: skip
-    warm_gains = b.equipment_w[None, :] + own_light + people[:day]
+    warm = (t_out[cyc], facade[cyc], inv_h[cyc], inv_c[cyc],
+            b.equipment_w[None, :] + own_light + people[cyc], own_heat, own_cool)  # fmt: skip
     for _ in range(WARMUP_PASSES):
         before = theta_m.copy()
-        run(day, [np.empty((0, 1, nz))] * 4, warm_gains, own_heat, own_cool)
+        run(day, [np.empty((0, 1, nz))] * 4, *warm)
         if np.abs(theta_m - before).max() < WARMUP_TOLERANCE_K:
             break
     rec_arrays = [np.empty((nt * k, 1, nz)) for _ in range(4)]
-    run(nt, rec_arrays, gains, heat, cool)
+    run(nt, rec_arrays, t_out, facade, inv_h, inv_c, gains, heat, cool)
     air, _, _, p_el = (r.reshape(nt, k, nz).mean(axis=1) for r in rec_arrays)
     energy_kwh = (p_el + p_light).sum(axis=1) * dt / 3.6e6
     return Replay(air=air, p_hvac_el_w=p_el, p_light_w=p_light, energy_kwh=energy_kwh)
