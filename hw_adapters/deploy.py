@@ -78,7 +78,8 @@ class Deployment:
         scenario: the twin's scenario of the site (zones, action ranges, encoder).
         out: the run directory to create (must not exist).
         mode: ``dry-run``, ``shadow`` or ``act``.
-        speed: site seconds per wall second (1 on a real site; the rig's speed).
+        speed: site seconds per wall second (default: what the site's feed says, 1 on a
+            real site; the rig publishes its own).
         steps: stop after this many control steps (default: when the site ends).
         phase: where in each site step the control step runs (fraction of ``dt``
             after the site's step; the rig steps at 0).
@@ -94,7 +95,7 @@ class Deployment:
         out: str | Path,
         *,
         mode: Mode | str = Mode.DRY_RUN,
-        speed: float = 1.0,
+        speed: float | None = None,
         steps: int | None = None,
         phase: float = 0.3,
         max_outage_steps: int = 20,
@@ -106,7 +107,8 @@ class Deployment:
         self.scenario = scenario
         self.out = Path(out)
         self.mode = Mode(mode)
-        self.speed = float(speed)
+        self.speed = 1.0 if speed is None else float(speed)
+        self._speed_given = speed is not None
         self.max_steps = steps
         self.phase = phase
         self.max_outage_steps = max_outage_steps
@@ -155,6 +157,8 @@ class Deployment:
                     f"the site feed is of a {first.get('venue')} site; the scenario is a "
                     f"{self.scenario.venue}"
                 )
+            if not self._speed_given:
+                self.speed = float(first.get("speed", 1.0))
             # Start on a fresh site step, so the control steps keep their phase.
             step0 = first["step"]
             fresh = self.feed.wait_for(lambda m: m["step"] != step0, 3 * self.dt / self.speed + 5)

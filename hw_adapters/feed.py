@@ -6,12 +6,13 @@ preferences, a store's anonymous counts and loyalty-app shoppers). The rig publi
 them once per site step, retained at QoS 1, on ``<topic_prefix>/feed``::
 
     {"schema": 1, "venue": "hotel", "site": "hotel-small-rig", "step": 12,
-     "time": "2026-01-12T03:00:00.000000", "done": false,
+     "time": "2026-01-12T03:00:00.000000", "speed": 3600.0, "done": false,
      "forecast": {"t_out_1h_c": 4.1, "t_out_3h_c": 3.2, "t_out_6h_c": 2.0},
      "price_per_kwh": 0.24, "context": {...the venue's, see hw_adapters.venues...}}
 
-``time`` is the site's local standard time; the deploy side takes its clock from it (so
-a deployment accelerated against the rig keeps the rig's time). On a real site an
+``time`` is the site's local standard time and ``speed`` how fast it runs (1 on a real
+site); the deploy side takes its clock from them, so a deployment accelerated against
+the rig keeps the rig's time. On a real site an
 integration of the property-management system would publish the same message. The
 consent rule is applied where the message is built: non-consenting people's preferences
 are never in it.
@@ -51,15 +52,25 @@ def site_time(world: World) -> datetime:
 
 
 def feed_message(
-    binding: SiteBinding, world: World, site: str, step: int, done: bool = False
+    binding: SiteBinding,
+    world: World,
+    site: str,
+    step: int,
+    done: bool = False,
+    speed: float = 1.0,
 ) -> dict[str, Any]:
-    """The feed of copy 0 of ``world`` now (its venue context built by ``binding``)."""
+    """The feed of copy 0 of ``world`` now (its venue context built by ``binding``).
+
+    ``speed`` is how many site seconds pass per wall second (a rig faster than real
+    time says so; a real site publishes 1).
+    """
     return {
         "schema": FEED_SCHEMA,
         "venue": binding.venue,
         "site": site,
         "step": step,
         "time": to_iso(site_time(world)),
+        "speed": speed,
         "done": done,
         **binding.feed_site(world),
         "context": binding.feed_context(world),

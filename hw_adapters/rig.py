@@ -326,7 +326,8 @@ class Rig:
             elif self.bacnet is not None:
                 self.bacnet.set_value(p.name, value)
         msg = feed_message(
-            self.binding, self.world, self.point_map.name, self.world.t, self.world.done
+            self.binding, self.world, self.point_map.name, self.world.t, self.world.done,
+            self.speed,
         )
         self.mqtt.publish(self.point_map.mqtt.feed_topic, json.dumps(msg), retain=True)  # type: ignore[union-attr]
 

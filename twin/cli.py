@@ -57,10 +57,14 @@ def progress_bar() -> Progress:
 
 @app.command()
 def check(scenario: ScenarioArg) -> None:
-    """Validate a scenario file; exit non-zero with the field path if it is invalid."""
+    """Validate a scenario file (or a site's point map); exit 2 with one line per problem."""
     from twin.building import build_building
+    from twin.cli_hw import check_point_map, is_point_map  # hardware: point maps
     from twin.scenario import load_scenario
 
+    if is_point_map(scenario):
+        check_point_map(scenario)
+        return
     s = load_scenario(scenario)
     build_building(s)  # derived physical checks (e.g. window vs floor area)
     console.print(
@@ -261,6 +265,15 @@ def evaluate(
         write_evaluation(stage, s, results, seed_list, wall)
     console.print(evaluation_table(results))
     console.print(f"evaluation directory: {out}  ({wall:.1f} s)")
+
+
+def _register_hw() -> None:
+    from twin.cli_hw import register  # hardware commands: rig serve, deploy, validate
+
+    register(app)
+
+
+_register_hw()
 
 
 def main(argv: list[str] | None = None) -> int:
