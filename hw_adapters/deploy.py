@@ -256,7 +256,8 @@ class Deployment:
             except HardwareError as exc:
                 self.log(f"bacnet: overrides not read: {exc}")
         row = {
-            "k": self.k, "wall": round(now_wall, 4), "time": feed["time"], "step": feed["step"],
+            "k": self.k, "wall": round(now_wall, 4),
+            "duration_ms": round((time.time() - now_wall) * 1e3, 2), "time": feed["time"], "step": feed["step"],
             "feed_age_s": round(now - feed_t, 3), "late": bool(self._late),
             "health": {k: v for k, v in health.items() if v},
             "readings": {n: [r.value, round(now - r.timestamp, 3)] for n, r in readings.items()},

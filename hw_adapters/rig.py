@@ -133,6 +133,9 @@ class Rig:
         self.step_index = 0
         self.dropped = {"sensor": 0, "command": 0}
         self.late_steps = 0
+        #: Protocols whose device is stopped (:meth:`stop_device`) and frozen sensors.
+        self.down: set[str] = set()
+        self.frozen: set[str] = set()
         self._stop = threading.Event()
         self._history: dict[str, deque[tuple[int, float]]] = {}
         self._written: dict[str, float] = {}
@@ -225,6 +228,8 @@ class Rig:
     # -- one site step ---------------------------------------------------------------------------
 
     def _device_value(self, p: Point) -> float | None:
+        if p.protocol in self.down:
+            return None
         if p.protocol == "mqtt":
             return self.mqtt.value(p.name)
         if p.protocol == "modbus" and self.modbus is not None:
@@ -235,6 +240,8 @@ class Rig:
 
     def _remote(self, p: Point) -> bool:
         """Whether ``p``'s device follows the controller now (else the building's control)."""
+        if p.protocol in self.down:
+            return False
         if p.protocol == "mqtt":
             return self.mqtt.remote(p.name)
         if p.protocol == "modbus" and self.modbus is not None:
@@ -243,6 +250,8 @@ class Rig:
 
     def _write_own(self, p: Point, value: float) -> None:
         """The building's own control sets ``p`` (only when it changes)."""
+        if p.protocol in self.down:
+            return
         if p.protocol == "bacnet" and self.bacnet is not None:
             if self._written.get(p.name) != value:
                 self.bacnet.set_value(p.name, value, priority=16)
@@ -314,6 +323,8 @@ class Rig:
     def _publish(self) -> None:
         """Sensors first (each may be dropped), then the feed that names the step."""
         for p in self.sensors:
+            if p.protocol in self.down or p.name in self.frozen:
+                continue
             value = self._sensor_value(p)
             if self.step_index > 0 and self.gap.drop_probability:
                 if self.rng.random() < self.gap.drop_probability:
@@ -368,6 +379,29 @@ class Rig:
         env.process(site())
         env.run()
         self._stop.wait(linger_s)
+
+    def stop_device(self, protocol: str) -> None:
+        """Stop the Modbus or BACnet device (a fault): its zones run on the building's
+        own control, its sensors go silent, until :meth:`restart_device`."""
+        dev = self.modbus if protocol == "modbus" else self.bacnet
+        if dev is None:
+            raise ValueError(f"the rig has no {protocol} device")
+        self.down.add(protocol)
+        self._started.remove(dev)
+        dev.stop()
+
+    def restart_device(self, protocol: str) -> None:
+        """Start a stopped device again on the same address, holding its fail-safe values."""
+        if protocol == "modbus":
+            self.modbus = ModbusDevice(self.point_map)
+            self._started.append(self.modbus)
+        else:
+            self.bacnet = BacnetDevice(self.point_map)
+            self._started.append(self.bacnet)
+        for p in self.writable:
+            if p.protocol == protocol:
+                self._written.pop(p.name, None)
+        self.down.discard(protocol)
 
     def request_stop(self) -> None:
         """Make :meth:`serve` return after the step in progress (thread-safe)."""
