@@ -3,7 +3,11 @@
 Commands go out at QoS 1 on each point's command topic and a write returns only when
 the broker acknowledged it (PUBACK), else it raises :class:`HardwareError`; nothing is
 written while the broker is unreachable. Device state arrives on retained state topics
-and is cached with its arrival time, so ``read`` is instant and staleness is visible.
+and is cached with its arrival time, so ``read`` is instant and staleness is visible; a
+sensor value replayed from the broker's retained store after a reconnection has no
+known age and counts as stale until the sensor publishes live. (At the first connection
+a retained value counts as fresh: a controller started next to a dead sensor learns it
+only when ``stale_after_s`` passes without an update.)
 
 Liveness: the client registers a Last Will ``offline`` (retained, QoS 1) on
 ``<topic_prefix>/status`` and publishes ``online`` on every (re)connect, with the
@@ -201,6 +205,11 @@ class MqttAdapter(AdapterBase):
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         now = time.time()
+        # A retained message comes from the broker's store when we subscribe. After a
+        # reconnection (the broker restarted, or we lost it) its age is unknown: a
+        # sensor's is stamped as old as can be, stale until it publishes live. A
+        # writable point's state is what its device holds: current.
+        stored = bool(getattr(msg, "retain", False)) and self.reconnects > 0
         for p in self._by_topic.get(msg.topic, ()):
             try:
                 raw = decode_payload(p, msg.payload)
@@ -208,8 +217,9 @@ class MqttAdapter(AdapterBase):
                 self.bad_payloads += 1
                 continue
             if raw is not None:
+                stamp = 0.0 if stored and not p.writable else now
                 with self._lock:
-                    self._readings[p.name] = Reading(p.from_raw(raw), now)
+                    self._readings[p.name] = Reading(p.from_raw(raw), stamp)
 
     # -- Adapter -------------------------------------------------------------------------
 

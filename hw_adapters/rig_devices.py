@@ -8,8 +8,8 @@ devices are connected, the controller's availability is ``online`` and it has co
 that point since it came online (VOLTTRON's pattern: remote set-points only while the
 supervisor is alive and engaged); otherwise the building's own control holds it. Each
 command may be lost before the device applies it (the reality gap's drops), and after a
-reconnection the devices publish their states again (the broker may have lost its
-retained messages).
+reconnection the actuators publish their states again (the broker may have lost its
+retained messages); sensors publish when they next read.
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ class RigMqttDevices(MqttDevice):
         if reason.is_failure:
             return
         self._ever = True
-        if again:  # the broker may have restarted without its retained states
+        if again:  # the broker may have restarted without the actuators' retained states
             with self._lock:
-                held = dict(self._state)
+                held = {k: v for k, v in self._state.items() if self.points[k].writable}
             for name, value in held.items():
                 self._apply(self.points[name], value)
 
