@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.errors import TwinError
@@ -289,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except TwinError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err_console.print("interrupted")
