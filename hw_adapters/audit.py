@@ -4,7 +4,8 @@ Every command the controller handles (a policy's set-point, an operator's overri
 watchdog's fall-back, a relinquish on stop) leaves exactly one record saying what was
 asked, what was sent (``null`` if nothing), in which mode, the decision and its reason.
 The file is opened for appending only, each record is flushed (and fsynced) as it is
-written, and nothing ever rewrites it: a crash loses at most the record being written.
+written, or a control step's records together (:meth:`AuditLog.batch`), and nothing
+ever rewrites it: a crash loses at most the record (or step) being written.
 
 Non-finite requests are written as the strings ``"nan"``, ``"inf"``, ``"-inf"`` so each
 line stays valid JSON.
@@ -18,7 +19,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,9 @@ class AuditRecord:
     latency_ms: float | None = None  # act mode: until the device (or broker) confirmed
 
 
+_FIELDS = tuple(f.name for f in fields(AuditRecord))
+
+
 def _number(value: float | None) -> float | str | None:
     if value is None or math.isfinite(value):
         return value
@@ -87,10 +91,10 @@ class AuditLog:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Records inside are flushed one by one and fsynced together when the block ends.
+        """Records inside are written together (one flush and ``fsync``) when the block ends.
 
-        A control step's records cost one ``fsync`` instead of one each; a crash inside
-        the block can lose at most that step's records from the disk cache.
+        A control step's records cost one write and one ``fsync`` instead of one each; a
+        crash inside the block can lose at most that step's records.
         """
         with self._lock:
             self._batch += 1
@@ -99,8 +103,10 @@ class AuditLog:
         finally:
             with self._lock:
                 self._batch -= 1
-                if self._batch == 0 and self._fsync and not self._file.closed:
-                    os.fsync(self._file.fileno())
+                if self._batch == 0 and not self._file.closed:
+                    self._file.flush()
+                    if self._fsync:
+                        os.fsync(self._file.fileno())
 
     def record(
         self,
@@ -122,14 +128,15 @@ class AuditLog:
             decision=str(decision), reason=reason, source=source, site=site,
             latency_ms=None if latency_ms is None else round(latency_ms, 3),
         )  # fmt: skip
-        line = json.dumps(asdict(rec), allow_nan=False) + "\n"
+        line = json.dumps({f: getattr(rec, f) for f in _FIELDS}, allow_nan=False) + "\n"
         with self._lock:
             if self._file.closed:
                 raise ValueError(f"audit log {self.path} is closed")
             self._file.write(line)
-            self._file.flush()
-            if self._fsync and self._batch == 0:
-                os.fsync(self._file.fileno())
+            if self._batch == 0:
+                self._file.flush()
+                if self._fsync:
+                    os.fsync(self._file.fileno())
             self.count += 1
         return rec
 

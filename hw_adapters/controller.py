@@ -228,22 +228,43 @@ class Controller:
                 self._after_mqtt_reconnect()
             now = self.clock()
             verdicts = self.envelope.check(commands, self.readings, now)
-            return [self._execute(v, now) for v in verdicts]
+            done = self._write_mqtt_batch(verdicts)
+            return [self._execute(v, now, done.get(v.point)) for v in verdicts]
 
-    def _execute(self, v: Verdict, now: float) -> AuditRecord:
+    def _write_mqtt_batch(self, verdicts: Sequence[Verdict]) -> dict[str, tuple[str | None, float]]:
+        """Act mode: the step's MQTT writes pipelined (point -> (error, latency ms))."""
+        mqtt: Any = self.adapters.get("mqtt")
+        if self.mode is not Mode.ACT or mqtt is None or not hasattr(mqtt, "write_many"):
+            return {}
+        writable = self.envelope.writable
+        items = [(writable[v.point], v.send) for v in verdicts
+                 if v.send is not None and writable[v.point].protocol == "mqtt"]  # fmt: skip
+        if not items:
+            return {}
+        t0 = time.perf_counter()
+        errors = mqtt.write_many(items)
+        latency_ms = (time.perf_counter() - t0) * 1e3
+        return {name: (error, latency_ms) for name, error in errors.items()}
+
+    def _execute(
+        self, v: Verdict, now: float, written: tuple[str | None, float] | None = None
+    ) -> AuditRecord:
         if v.send is None:
             return self.audit.record(v.point, v.requested, None, self.mode, v.decision, v.reason)
         p = self.envelope.writable[v.point]
         if self.mode is Mode.ACT:
             t0 = time.perf_counter()
             try:
-                self.adapters[p.protocol].write(p, v.send)
+                if written is None:
+                    self.adapters[p.protocol].write(p, v.send)
+                elif written[0] is not None:
+                    raise HardwareError(written[0])
             except HardwareError as exc:
                 reason = f"{v.reason}; write failed: {exc}"
                 return self.audit.record(
                     v.point, v.requested, None, self.mode, Decision.FAILED, reason
                 )
-            latency_ms = (time.perf_counter() - t0) * 1e3
+            latency_ms = (time.perf_counter() - t0) * 1e3 if written is None else written[1]
             self.envelope.sent(v.point, v.send, now)
             return self.audit.record(
                 v.point, v.requested, v.send, self.mode, v.decision, v.reason,

@@ -114,6 +114,11 @@ class Deployment:
         self.max_outage_steps = max_outage_steps
         self.log = log
         self.dt = scenario.simulation.dt_s
+        self.k, self._outage, self.late_steps, self._late, self.skipped_steps = 0, 0, 0, False, 0
+        self.events: list[str] = []
+        self._last_health: dict[str, str | None] = {}
+        self.stop_reason = "stopped"
+        self._steps_file: Any = None
         check_free(self.out)
         if point_map.venue != scenario.venue:
             raise PointMapError(
@@ -199,7 +204,7 @@ class Deployment:
         assert feed is not None
         self._decide(self.controller.refresh(), feed)
         step0 = feed["step"]
-        self.feed.wait_for(lambda m: m["step"] != step0 or m.get("done"),
+        self.feed.wait_for(lambda m: m["step"] != step0 or bool(m.get("done")),
                            2 * self.dt / self.speed + 5)  # fmt: skip
         msg, arrived = self.feed.latest()
         assert msg is not None
@@ -247,7 +252,10 @@ class Deployment:
         behind = max(0, round((now - feed_t) / self.dt - self.phase))
         if behind:  # a stale feed: the clock moves on, the context is the last one
             grid = feed_t + behind * self.dt
-            feed = {**feed, "time": to_iso(self.scenario.simulation.start + timedelta(seconds=grid))}
+            feed = {
+                **feed,
+                "time": to_iso(self.scenario.simulation.start + timedelta(seconds=grid)),
+            }
         heat, known, wanted = self._decide(readings, feed)
         records = self.controller.apply(wanted)
         if "bacnet" in self.adapters and not health.get("bacnet"):
@@ -257,7 +265,8 @@ class Deployment:
                 self.log(f"bacnet: overrides not read: {exc}")
         row = {
             "k": self.k, "wall": round(now_wall, 4),
-            "duration_ms": round((time.time() - now_wall) * 1e3, 2), "time": feed["time"], "step": feed["step"],
+            "duration_ms": round((time.time() - now_wall) * 1e3, 2), "time": feed["time"],
+            "step": feed["step"],
             "feed_age_s": round(now - feed_t, 3), "late": bool(self._late),
             "health": {k: v for k, v in health.items() if v},
             "readings": {n: [r.value, round(now - r.timestamp, 3)] for n, r in readings.items()},
@@ -300,11 +309,6 @@ class Deployment:
             self.feed.close()
             raise
         self._anchor()
-        self.k, self._outage, self.late_steps, self._late = 0, 0, 0, False
-        self.skipped_steps = 0
-        self.events: list[str] = []
-        self._last_health: dict[str, str | None] = {}
-        self.stop_reason = "stopped"
         self._steps_file = (self.out / "steps.jsonl").open("a", encoding="utf-8")
         self.log(
             f"deploying {self.policy_name} on {self.point_map.name!r} in {self.mode} mode "
@@ -357,7 +361,9 @@ class Deployment:
         if self._outage >= self.max_outage_steps:
             clean = False
         if self.skipped_steps:
-            self.events.append(f"{self.skipped_steps} control steps skipped (the controller was late)")
+            self.events.append(
+                f"{self.skipped_steps} control steps skipped (the controller was late)"
+            )
         self.log(f"stopped after {self.k} steps: {self.stop_reason}")
         result = DeployResult(
             self.out, self.k, self.stop_reason, clean and not stopped_by_signal,

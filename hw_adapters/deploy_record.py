@@ -35,7 +35,7 @@ from twin.kpi import rounded
 from twin.rundir import atomic_write, write_table
 
 if TYPE_CHECKING:
-    from hw_adapters.deploy import DeployResult, Deployment
+    from hw_adapters.deploy import Deployment, DeployResult
 
 __all__ = ["read_steps", "site_series", "write_deploy_run"]
 

@@ -24,6 +24,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -409,12 +410,19 @@ class PointMap(PointMapModel):
         """Points carried by ``protocol``."""
         return tuple(p for p in self.points if p.protocol == protocol)
 
+    @cached_property
+    def _by_owner(self) -> dict[tuple[str, str], list[Point]]:
+        """(owner, quantity) -> its points in map order (built once; the map is frozen)."""
+        index: dict[tuple[str, str], list[Point]] = {}
+        for p in self.points:
+            index.setdefault((p.owner, p.quantity), []).append(p)
+        return index
+
     def find(self, owner: str, quantity: str, *, writable: bool | None = None) -> Point | None:
         """The point of ``owner`` (zone or display) for ``quantity``, if the map has one."""
-        for p in self.points:
-            if p.owner == owner and p.quantity == quantity:
-                if writable is None or p.writable == writable:
-                    return p
+        for p in self._by_owner.get((owner, quantity), ()):
+            if writable is None or p.writable == writable:
+                return p
         return None
 
     def temperature_sensor(self, zone: str) -> Point | None:

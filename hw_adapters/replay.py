@@ -2,11 +2,12 @@
 
 What the site recorded per control step (``twin deploy``'s run directory) drives the
 scenario's own building, as :mod:`twin.simulate` drives it from arrays: the outdoor
-temperature and irradiance measured on site (each reading stands for the step that starts
-with it; facade irradiance from GHI, as the synthetic weather computes it), the heating and cooling set-points and the light
-commands the devices held (read back from the points, so rejected commands are not
-replayed), and the occupants' heat estimated from presence, counts and the venue's
-context at the step before (the kernels use the occupants' state at a step's start).
+temperature and irradiance measured on site (each reading stands for the step that
+starts with it; facade irradiance from GHI, as the synthetic weather computes it), the
+heating and cooling set-points and the light commands the devices held (read back from
+the points, so rejected commands are not replayed), and the occupants' heat estimated
+from presence, counts and the venue's context at the step before (the kernels use the
+occupants' state at a step's start).
 Missing steps (skipped, or readings lost) hold the last known input.
 
 The thermal mass of a building in operation is not measured. As EnergyPlus does with its

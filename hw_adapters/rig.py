@@ -293,7 +293,11 @@ class Rig:
         z = self.binding.zone_names.index(p.zone) if p.zone is not None else -1
         q = p.quantity
         if q == "temperature_c":
-            v, noise, step = float(w.sensed_temperature()[0, z]), g.temperature_noise_k, g.temperature_step_k
+            v, noise, step = (
+                float(w.sensed_temperature()[0, z]),
+                g.temperature_noise_k,
+                g.temperature_step_k,
+            )
         elif q == "t_out_c":
             v, noise, step = float(w.t_out[t, 0]), g.temperature_noise_k, g.temperature_step_k
         elif q == "illuminance_lux":
@@ -337,7 +341,11 @@ class Rig:
             elif self.bacnet is not None:
                 self.bacnet.set_value(p.name, value)
         msg = feed_message(
-            self.binding, self.world, self.point_map.name, self.world.t, self.world.done,
+            self.binding,
+            self.world,
+            self.point_map.name,
+            self.world.t,
+            self.world.done,
             self.speed,
         )
         self.mqtt.publish(self.point_map.mqtt.feed_topic, json.dumps(msg), retain=True)  # type: ignore[union-attr]
@@ -381,8 +389,10 @@ class Rig:
         self._stop.wait(linger_s)
 
     def stop_device(self, protocol: str) -> None:
-        """Stop the Modbus or BACnet device (a fault): its zones run on the building's
-        own control, its sensors go silent, until :meth:`restart_device`."""
+        """Stop the Modbus or BACnet device (a fault), until :meth:`restart_device`.
+
+        Its zones run on the building's own control and its sensors go silent.
+        """
         dev = self.modbus if protocol == "modbus" else self.bacnet
         if dev is None:
             raise ValueError(f"the rig has no {protocol} device")

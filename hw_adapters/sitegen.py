@@ -99,8 +99,8 @@ def rig_point_map(
             p["scale"] = 255.0 / fields["max"]  # HA brightness 0-255
         points.append(p)
 
-    stale = {"stale_after_s": 3.0 * s.simulation.dt_s}
-    sp = {"min": c.setpoint_min_c, "max": c.setpoint_max_c,
+    stale: dict[str, Any] = {"stale_after_s": 3.0 * s.simulation.dt_s}
+    sp: dict[str, Any] = {"min": c.setpoint_min_c, "max": c.setpoint_max_c,
           "max_rate_per_min": SETPOINT_RATE_PER_MIN}  # fmt: skip
     store = s.store
     for z, zone in enumerate(zones):
@@ -175,7 +175,9 @@ def to_toml(point_map: PointMap, header: str = "") -> str:
     """The point map as a TOML file (defaults left out; loads back equal)."""
     data = point_map.model_dump(exclude_defaults=True)
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
-    lines += [f"{k} = {_value(v)}" for k, v in data.items() if not isinstance(v, (dict, list, tuple))]
+    lines += [
+        f"{k} = {_value(v)}" for k, v in data.items() if not isinstance(v, (dict, list, tuple))
+    ]
     for section in ("mqtt", "modbus", "bacnet", "envelope"):
         if section in data:
             lines += ["", f"[{section}]"]

@@ -164,7 +164,9 @@ def _kpis(rec: DeployRecord, air: np.ndarray, step_kwh: np.ndarray) -> dict[str,
     }
 
 
-def validate_run(run: str | Path, criteria: Criteria | None = None) -> tuple[Validation, DeployRecord, Replay]:
+def validate_run(
+    run: str | Path, criteria: Criteria | None = None
+) -> tuple[Validation, DeployRecord, Replay]:
     """Replay a deployment's run directory and judge it (see the module docstring).
 
     Raises:
@@ -181,7 +183,9 @@ def validate_run(run: str | Path, criteria: Criteria | None = None) -> tuple[Val
             )
     meta = json.loads((run / "run.json").read_text())
     if meta.get("kind") != "deploy":
-        raise RunDirectoryError(f"{run}: run.json is not of a deployment (kind = {meta.get('kind')!r})")
+        raise RunDirectoryError(
+            f"{run}: run.json is not of a deployment (kind = {meta.get('kind')!r})"
+        )
     rec = load_deploy_record(run)
     rp = replay(rec)
     zones = zone_metrics(rec, rp, crit.max_lag_h)

@@ -61,12 +61,12 @@ def render_markdown(v: Validation, deploy_run: str, site: str) -> str:
     for name, m in v.zones.items():
         lines.append(f"| {name} | {_fmt(m['rmse_k'])} | {_fmt(m['bias_k'], '+.2f')} | "
                      f"{m['lag_min']:+.0f} | {m['samples']:.0f} |")  # fmt: skip
-    site, twin = v.kpis["site"], v.kpis["twin"]
+    kpi_site, kpi_twin = v.kpis["site"], v.kpis["twin"]
     lines += ["", "## KPIs over the deployment", "", "| KPI | site | twin |", "|---|---|---|"]
     for key, label in (("energy_kwh", "energy (kWh)"), ("cost", "energy cost"),
                        ("discomfort_kh", "thermal discomfort, air (Kh/zone)"),
                        ("mean_temperature_c", "mean air temperature (degC)")):  # fmt: skip
-        lines.append(f"| {label} | {_fmt(site[key], ',.2f')} | {_fmt(twin[key], ',.2f')} |")
+        lines.append(f"| {label} | {_fmt(kpi_site[key], ',.2f')} | {_fmt(kpi_twin[key], ',.2f')} |")
     lat = v.latency_ms
     lines += [
         "", "## Commands", "",

@@ -115,7 +115,9 @@ def _deploy(
     mode: Annotated[str, typer.Option("--mode", help="dry-run | shadow | act")] = "dry-run",
     speed: Annotated[
         float | None,
-        typer.Option("--speed", help="Site seconds per wall second (default: the site's).", min=0.001),
+        typer.Option(
+            "--speed", help="Site seconds per wall second (default: the site's).", min=0.001
+        ),
     ] = None,
     hours: Annotated[
         float | None, typer.Option("--hours", help="Stop after this many site hours.", min=0)

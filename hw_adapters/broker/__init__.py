@@ -87,7 +87,9 @@ class SiteBroker(Mosquitto):
         acl = self.folder / "acl"
         acl.write_text(
             Template(ACL_TEMPLATE.read_text()).substitute(
-                prefix=self.prefix, controller=self.names.controller, site=self.names.site,
+                prefix=self.prefix,
+                controller=self.names.controller,
+                site=self.names.site,
                 auditor=self.names.auditor,
             )  # fmt: skip
         )
@@ -98,4 +100,3 @@ class SiteBroker(Mosquitto):
         if os.geteuid() == 0:
             text += "user root\n"  # else it drops to 'mosquitto', who cannot read the files
         self.config.write_text(text)
-

@@ -250,4 +250,4 @@ class SiteBinding:
         zone = [np.asarray(values[q], dtype=np.float64).reshape(1, -1) for q in ZONE_COMMANDS]
         venue = {q: np.asarray(v).reshape(1, -1) for q, v in values.items()
                  if q not in ZONE_COMMANDS}  # fmt: skip
-        return Commands(*zone, venue=venue)
+        return Commands(zone[0], zone[1], zone[2], zone[3], venue=venue)

@@ -64,7 +64,8 @@ class HotelSite(SiteBinding):
 
     def feed_context(self, world: World) -> dict[str, Any]:
         """One entry per room; preferences only with consent (the rule applied at source)."""
-        s: Any = world.venue.slots
+        venue_: Any = world.venue
+        s: Any = venue_.slots
         rooms: dict[str, dict[str, Any]] = {}
         for r, name in enumerate(self.room_names):
             sold = int(s.active[0, r]) == 1
@@ -160,4 +161,5 @@ class HotelSite(SiteBinding):
         lo = np.asarray(task.low, dtype=np.float64).ravel()
         span = (0.5 * (task.high - task.low)).ravel()
         phys = (lo + (a + 1.0) * span).reshape(1, len(self.zone_names), 4)
-        return Commands(*(np.ascontiguousarray(phys[:, :, j]) for j in range(4)))
+        heat, cool, lux, cct = (np.ascontiguousarray(phys[:, :, j]) for j in range(4))
+        return Commands(heat, cool, lux, cct)

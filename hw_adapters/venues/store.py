@@ -66,7 +66,8 @@ class StoreSite(SiteBinding):
 
     def feed_context(self, world: World) -> dict[str, Any]:
         """Anonymous counts by place; consented shoppers with their stated preferences."""
-        s: Any = world.venue.slots
+        venue_: Any = world.venue
+        s: Any = venue_.slots
         venue: Any = world.venue
         anon: dict[str, int] = {}
         elsewhere = 0
@@ -186,8 +187,7 @@ class StoreSite(SiteBinding):
 
         genre = choose(zone[:, :, k:])
         display = choose(a[:, nz * kz :].reshape(1, len(self.display_names), self.n_c))
-        return Commands(
-            *(np.ascontiguousarray(phys[:, :, j]) for j in range(4)),
-            venue={"music_volume_db": phys[:, :, 4], "music_genre": genre,
-                   "display_category": display},
-        )  # fmt: skip
+        heat, cool, lux, cct = (np.ascontiguousarray(phys[:, :, j]) for j in range(4))
+        venue = {"music_volume_db": phys[:, :, 4], "music_genre": genre,
+                 "display_category": display}  # fmt: skip
+        return Commands(heat, cool, lux, cct, venue=venue)  # fmt: skip

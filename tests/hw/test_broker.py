@@ -82,8 +82,12 @@ def test_shipped_config_is_not_anonymous_and_needs_tls_and_a_password(tmp_path: 
         assert wrong.result == "Not authorized"
         assert no_tls.result != "Success"  # a plain client never completes a CONNACK
         # The ACL: the controller writes commands, but cannot forge a sensor reading.
-        auditor = Client(broker.port, "twin-auditor",
-                         broker.password_file("twin-auditor").read_text().strip(), broker.tls.ca)
+        auditor = Client(
+            broker.port,
+            "twin-auditor",
+            broker.password_file("twin-auditor").read_text().strip(),
+            broker.tls.ca,
+        )
         good.client.publish("twin/site/lobby/temp", "99.0", qos=1).wait_for_publish(5)
         good.client.publish("twin/site/lobby/heat/set", "21.0", qos=1).wait_for_publish(5)
         time.sleep(0.5)
@@ -113,7 +117,9 @@ def _keys(obj: Any) -> set[str]:
     return set()
 
 
-@pytest.mark.parametrize(("name", "hours", "steps"), [("hotel_small", 24, 40), ("store_small", 3, 90)])
+@pytest.mark.parametrize(
+    ("name", "hours", "steps"), [("hotel_small", 24, 40), ("store_small", 3, 90)]
+)
 def test_no_personal_data_in_any_topic_or_register(
     name: str, hours: float, steps: int, tmp_path: Path
 ) -> None:
@@ -139,8 +145,14 @@ def test_no_personal_data_in_any_topic_or_register(
             else:
                 inside = slots.stage[0] != 0
                 for m in np.flatnonzero(inside):
-                    values = [*slots.prefs[:, 0, m], *slots.liking[:, 0, m], *slots.affinity[:, 0, m]]
-                    (shared if slots.consent[0, m] == 1 else private).update(float(v) for v in values)
+                    values = [
+                        *slots.prefs[:, 0, m],
+                        *slots.liking[:, 0, m],
+                        *slots.affinity[:, 0, m],
+                    ]
+                    (shared if slots.consent[0, m] == 1 else private).update(
+                        float(v) for v in values
+                    )
             for p in rig.point_map.points:
                 if p.protocol == "modbus" and rig.modbus is not None:
                     registers.append(rig.modbus.value(p.name))
@@ -152,7 +164,7 @@ def test_no_personal_data_in_any_topic_or_register(
     private = {v for v in private if abs(v) > 1.5}  # 0/1 flags and tiny values are everywhere
     published: list[float] = []
     keys: set[str] = set()
-    for topic, payload, _ in auditor.messages:
+    for _, payload, _ in auditor.messages:
         text = payload.decode()
         try:
             body = json.loads(text)

@@ -23,7 +23,7 @@ def test_a_malformed_point_map_gives_one_line_and_writes_nothing(
 ) -> None:
     bad = tmp_path / "site.toml"
     text = (EXAMPLES / "hotel_small_rig.toml").read_text()
-    bad.write_text(text.replace('fail_safe = 21.0', 'fail_safe = 35.0', 1))
+    bad.write_text(text.replace("fail_safe = 21.0", "fail_safe = 35.0", 1))
     assert main(["check", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1

@@ -70,7 +70,9 @@ def test_faults_during_a_deployment(tmp_path: Path) -> None:
             if rig.bacnet is not None and "bacnet" not in rig.down:
                 for p in pm.of_protocol("bacnet"):
                     if p.writable:
-                        bacnet_seen.append((p.name, rig.bacnet.priority_array(p.name)[p.priority - 1]))
+                        bacnet_seen.append(
+                            (p.name, rig.bacnet.priority_array(p.name)[p.priority - 1])
+                        )
 
         rig.step = watched_step  # type: ignore[method-assign]
         task = World(rig.scenario, 1).venue.task()
@@ -152,6 +154,7 @@ def test_a_killed_controller_hands_every_point_back(tmp_path: Path) -> None:
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
+
             def steps_done() -> int:
                 path = out / "steps.jsonl"
                 return len(path.read_text().splitlines()) if path.is_file() else 0
