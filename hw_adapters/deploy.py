@@ -164,6 +164,7 @@ class Deployment:
                 )
             if not self._speed_given:
                 self.speed = float(first.get("speed", 1.0))
+            self.adapters = open_adapters(self.point_map)  # online: a waiting rig starts
             # Start on a fresh site step, so the control steps keep their phase.
             step0 = first["step"]
             fresh = self.feed.wait_for(lambda m: m["step"] != step0, 3 * self.dt / self.speed + 5)
@@ -173,8 +174,9 @@ class Deployment:
                 self.log("warning: the site feed is not advancing; starting anyway")
             self._site0 = self.binding.run_time(from_iso(msg["time"]))
             self._wall0 = arrived
-            self.adapters = open_adapters(self.point_map)
         except BaseException:
+            for adapter in getattr(self, "adapters", {}).values():
+                adapter.close()
             self.feed.close()
             raise
 

@@ -364,14 +364,23 @@ class Rig:
 
     # -- pacing ------------------------------------------------------------------------------
 
-    def serve(self, steps: int | None = None, linger_s: float = 0.0) -> None:
+    def serve(self, steps: int | None = None, linger_s: float = 0.0, wait_s: float = 0.0) -> None:
         """Step in real time (``speed`` x) until the horizon, ``steps`` or :meth:`request_stop`.
 
         Paced by a :class:`simpy.rt.RealtimeEnvironment` (not strict: a late step is
-        counted in :attr:`late_steps` and the site catches up). After the horizon the
-        endpoints stay up for ``linger_s`` wall seconds, so a deployment sees the end.
+        counted in :attr:`late_steps` and the site catches up). With ``wait_s`` the
+        site's clock starts only when a controller comes online (or after ``wait_s``
+        wall seconds), so a deployment started by hand sees the site's first day. After
+        the horizon the endpoints stay up for ``linger_s`` wall seconds, so a deployment
+        sees the end.
         """
         import simpy.rt
+
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if self.mqtt.controller_online:
+                break
+            time.sleep(0.02)
 
         env = simpy.rt.RealtimeEnvironment(factor=1.0 / self.speed, strict=False)
         last = self.world.n_steps if steps is None else min(self.world.n_steps, steps)

@@ -89,6 +89,12 @@ class RigMqttDevices(MqttDevice):
         """True while the devices' broker connection is up."""
         return bool(self._client.is_connected())
 
+    @property
+    def controller_online(self) -> bool:
+        """True while the controller's availability is ``online``."""
+        with self._lock:
+            return self._online_since is not None
+
     def remote(self, name: str) -> bool:
         """Whether point ``name`` follows the controller now."""
         with self._lock:

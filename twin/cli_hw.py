@@ -70,6 +70,14 @@ def _rig_serve(
     linger: Annotated[
         float, typer.Option("--linger", help="Wall seconds to keep serving after the end.")
     ] = 10.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="Start the site's clock when a controller comes online, waiting at most "
+            "this many wall seconds (0: start at once).",
+        ),
+    ] = 120.0,
 ) -> None:
     """Serve a virtual site (MQTT, Modbus TCP, BACnet/IP) that plays the scenario's venue."""
     from hw_adapters.gap import RealityGap, load_gap
@@ -95,7 +103,7 @@ def _rig_serve(
         )
         console.print(f"deploy against it with: twin deploy POLICY --points {folder}/site.json")
         try:
-            rig.serve(linger_s=linger)
+            rig.serve(linger_s=linger, wait_s=wait)
         except KeyboardInterrupt:
             console.print("interrupted")
         console.print(f"rig stopped after {rig.step_index} steps; {folder}/rig.json")

@@ -40,7 +40,8 @@ def running_rig(
     """A rig serving in a background thread; stopped (endpoints and all) on exit."""
     s = scenario(name, hours)
     with Rig(s, point_map or rig_map(name), folder, gap=gap, speed=speed, fast=True) as rig:
-        thread = threading.Thread(target=rig.serve, kwargs={"linger_s": linger_s}, daemon=True)
+        kwargs = {"linger_s": linger_s, "wait_s": 60.0}  # the clock starts with the controller
+        thread = threading.Thread(target=rig.serve, kwargs=kwargs, daemon=True)
         thread.start()
         try:
             yield rig
