@@ -30,6 +30,18 @@ The pieces, each one small module with one job:
                                fall-back to the building's own control on stop or loss.
 ``testing``                    Real loopback endpoints (Mosquitto, a pymodbus device, a
                                bacpypes3 device) for tests and the hardware-in-the-loop rig.
+``broker``                     The shipped Mosquitto configuration (TLS, passwords, ACL)
+                               and a broker that runs it.
+``venues``                     Per venue: the site feed's context (consent at source), the
+                               context rebuilt for the twin's encoder, unclipped decoding.
+``feed``                       The site feed (clock, forecast, tariff, venue context).
+``gap`` / ``rig``              The reality gap; the hardware-in-the-loop rig
+                               (``rig_devices``: its MQTT devices).
+``sitegen``                    Point maps covering every zone of a scenario.
+``deploy``                     ``twin deploy`` on a real-time SimPy clock
+                               (``deploy_record``: its run directory).
+``replay`` / ``validate``      ``twin validate``: the twin's replay of a deployment, the
+                               metrics, pass/fail (``validate_report``: report.md, plots).
 =============================  ===========================================================
 
 A session on a site::

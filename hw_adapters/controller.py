@@ -118,6 +118,9 @@ class Controller:
         clock: wall-clock seconds; readings and the envelope use it.
         heartbeat: run the heartbeat thread in act mode (tests of the watchdog turn the
             controller off by killing its process instead).
+        timebase: maps the adapters' wall-clock timestamps onto ``clock``'s time line
+            (a deployment accelerated against the rig judges staleness and rate limits
+            in site seconds); identity by default.
     """
 
     def __init__(
@@ -129,8 +132,10 @@ class Controller:
         mode: Mode | str = Mode.DRY_RUN,
         clock: Callable[[], float] = time.time,
         heartbeat: bool = True,
+        timebase: Callable[[float], float] | None = None,
     ) -> None:
         self.adapters = dict(adapters)
+        self.timebase = timebase
         # A controller commands only the points it has an adapter for.
         served = tuple(p for p in point_map.points if p.protocol in self.adapters)
         self.point_map = point_map.model_copy(update={"points": served})
@@ -179,17 +184,24 @@ class Controller:
         with self._lock:
             for proto, adapter in self.adapters.items():
                 try:
-                    self.readings.update(adapter.read(self._points(proto)))
+                    self.readings.update(self._stamped(adapter.read(self._points(proto))))
                     self.health[proto] = None
                 except HardwareError as exc:
                     self.health[proto] = str(exc)
             return dict(self.readings)
 
+    def _stamped(self, readings: dict[str, Reading]) -> dict[str, Reading]:
+        """Readings with their timestamps on the controller's time line."""
+        if self.timebase is None:
+            return readings
+        tb = self.timebase
+        return {k: Reading(r.value, tb(r.timestamp)) for k, r in readings.items()}
+
     def read(self) -> dict[str, Reading]:
         """Read every point; raises :class:`HardwareError` naming the failing endpoint."""
         with self._lock:
             for proto, adapter in self.adapters.items():
-                self.readings.update(adapter.read(self._points(proto)))
+                self.readings.update(self._stamped(adapter.read(self._points(proto))))
             return dict(self.readings)
 
     def _seed(self) -> None:
@@ -210,28 +222,54 @@ class Controller:
 
     def apply(self, commands: Mapping[str, float]) -> list[AuditRecord]:
         """Judge and execute ``commands`` (point name -> value) against the last readings."""
-        with self._lock:
+        with self._lock, self.audit.batch():
             self._check_open()
             if self._mqtt_reconnected.is_set():
                 self._after_mqtt_reconnect()
             now = self.clock()
             verdicts = self.envelope.check(commands, self.readings, now)
-            return [self._execute(v, now) for v in verdicts]
+            done = self._write_mqtt_batch(verdicts)
+            return [self._execute(v, now, done.get(v.point)) for v in verdicts]
 
-    def _execute(self, v: Verdict, now: float) -> AuditRecord:
+    def _write_mqtt_batch(self, verdicts: Sequence[Verdict]) -> dict[str, tuple[str | None, float]]:
+        """Act mode: the step's MQTT writes pipelined (point -> (error, latency ms))."""
+        mqtt: Any = self.adapters.get("mqtt")
+        if self.mode is not Mode.ACT or mqtt is None or not hasattr(mqtt, "write_many"):
+            return {}
+        writable = self.envelope.writable
+        items = [(writable[v.point], v.send) for v in verdicts
+                 if v.send is not None and writable[v.point].protocol == "mqtt"]  # fmt: skip
+        if not items:
+            return {}
+        t0 = time.perf_counter()
+        errors = mqtt.write_many(items)
+        latency_ms = (time.perf_counter() - t0) * 1e3
+        return {name: (error, latency_ms) for name, error in errors.items()}
+
+    def _execute(
+        self, v: Verdict, now: float, written: tuple[str | None, float] | None = None
+    ) -> AuditRecord:
         if v.send is None:
             return self.audit.record(v.point, v.requested, None, self.mode, v.decision, v.reason)
         p = self.envelope.writable[v.point]
         if self.mode is Mode.ACT:
+            t0 = time.perf_counter()
             try:
-                self.adapters[p.protocol].write(p, v.send)
+                if written is None:
+                    self.adapters[p.protocol].write(p, v.send)
+                elif written[0] is not None:
+                    raise HardwareError(written[0])
             except HardwareError as exc:
                 reason = f"{v.reason}; write failed: {exc}"
                 return self.audit.record(
                     v.point, v.requested, None, self.mode, Decision.FAILED, reason
                 )
+            latency_ms = (time.perf_counter() - t0) * 1e3 if written is None else written[1]
             self.envelope.sent(v.point, v.send, now)
-            return self.audit.record(v.point, v.requested, v.send, self.mode, v.decision, v.reason)
+            return self.audit.record(
+                v.point, v.requested, v.send, self.mode, v.decision, v.reason,
+                latency_ms=latency_ms,
+            )  # fmt: skip
         # dry-run and shadow: nothing is written; the envelope remembers the value as if
         # it had been, so the log shows exactly what act mode would have done.
         self.envelope.sent(v.point, v.send, now)
@@ -366,7 +404,7 @@ class Controller:
 
     def fall_back(self, reason: str, protocol: str | None = None) -> list[AuditRecord]:
         """Hand every writable point (of ``protocol``) back to the building's control."""
-        with self._lock:
+        with self._lock, self.audit.batch():
             return [
                 self.relinquish(name, reason)
                 for name, p in self.envelope.writable.items()

@@ -34,6 +34,9 @@ _SENSOR_CLASS = {
     "illuminance_lux": ("illuminance", "lx"),
     "heat_setpoint_c": ("temperature", "°C"),
     "cool_setpoint_c": ("temperature", "°C"),
+    "t_out_c": ("temperature", "°C"),
+    "ghi_w_m2": ("irradiance", "W/m²"),
+    "energy_kwh": ("energy", "kWh"),
 }
 
 
@@ -146,8 +149,9 @@ def discovery_configs(point_map: PointMap) -> dict[str, dict[str, Any]]:
             add("number", p.name, p.name.replace(".", " "), body)
         else:
             device_class, unit = _SENSOR_CLASS.get(p.quantity, (None, p.unit))
+            state_class = "total_increasing" if p.quantity == "energy_kwh" else "measurement"
             body = {"state_topic": p.mqtt.state_topic, "unit_of_measurement": unit,
-                    "state_class": "measurement"}  # fmt: skip
+                    "state_class": state_class}  # fmt: skip
             if device_class:
                 body["device_class"] = device_class
             add("sensor", p.name, p.name.replace(".", " "), body)

@@ -24,6 +24,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -49,7 +50,12 @@ from hw_adapters.sections import (  # re-exported: the parts of a point map
     Protocol,
 )
 from twin.errors import PointMapError
-from twin.interface import COMMAND_QUANTITIES, SENSOR_QUANTITIES, THERMOSTAT_MODES
+from twin.interface import (
+    COMMAND_QUANTITIES,
+    SENSOR_QUANTITIES,
+    SITE_SENSORS,
+    THERMOSTAT_MODES,
+)
 from twin.scenario.errors import format_validation_error
 
 __all__ = [
@@ -100,9 +106,9 @@ class Point(PointMapModel):
     """
 
     name: PointName
+    quantity: str
     zone: Key | None = None
     display: Key | None = Field(default=None, validate_default=True)
-    quantity: str
     protocol: Protocol
     mqtt: MqttAddress | None = Field(default=None, validate_default=True)
     modbus: ModbusAddress | None = Field(default=None, validate_default=True)
@@ -121,21 +127,27 @@ class Point(PointMapModel):
         default=None, strict=False, validate_default=True
     )
 
+    @field_validator("quantity")
+    @classmethod
+    def _quantity(cls, v: str) -> str:
+        if v not in SENSOR_QUANTITIES and v not in COMMAND_QUANTITIES and v not in SITE_SENSORS:
+            known = ", ".join(sorted({*SENSOR_QUANTITIES, *COMMAND_QUANTITIES, *SITE_SENSORS}))
+            raise ValueError(f"unknown quantity {v!r}; one of: {known}")
+        return v
+
     @field_validator("display")
     @classmethod
     def _zone_or_display(cls, v: str | None, info: ValidationInfo) -> str | None:
         if "zone" not in info.data:
             return v
+        if info.data.get("quantity") in SITE_SENSORS:
+            if info.data["zone"] is not None or v is not None:
+                raise ValueError(
+                    f"{info.data['quantity']} is a site reading: give neither zone nor display"
+                )
+            return v
         if (info.data["zone"] is None) == (v is None):
             raise ValueError("give exactly one of zone (a twin zone) or display")
-        return v
-
-    @field_validator("quantity")
-    @classmethod
-    def _quantity(cls, v: str) -> str:
-        if v not in SENSOR_QUANTITIES and v not in COMMAND_QUANTITIES:
-            known = ", ".join(sorted({*SENSOR_QUANTITIES, *COMMAND_QUANTITIES}))
-            raise ValueError(f"unknown quantity {v!r}; one of: {known}")
         return v
 
     @field_validator("mqtt")
@@ -157,7 +169,11 @@ class Point(PointMapModel):
     @classmethod
     def _unit(cls, v: str, info: ValidationInfo) -> str:
         q = info.data.get("quantity")
-        expected = COMMAND_QUANTITIES.get(q) or SENSOR_QUANTITIES.get(q) if q else None
+        expected = (
+            COMMAND_QUANTITIES.get(q) or SENSOR_QUANTITIES.get(q) or SITE_SENSORS.get(q)
+            if q
+            else None
+        )
         if expected is not None and v != expected:
             raise ValueError(f"{q} is in {expected!r}, not {v!r} (convert with scale/offset)")
         return v
@@ -245,8 +261,10 @@ class Point(PointMapModel):
 
     @property
     def owner(self) -> str:
-        """The zone or display this point belongs to."""
-        return self.zone if self.zone is not None else str(self.display)
+        """The zone or display this point belongs to (``"site"`` for site readings)."""
+        if self.zone is not None:
+            return self.zone
+        return "site" if self.display is None else self.display
 
     @property
     def is_enum(self) -> bool:
@@ -380,6 +398,10 @@ class PointMap(PointMapModel):
                 return p
         raise KeyError(f"no point {name!r} in point map {self.name!r}")
 
+    def displays(self) -> tuple[str, ...]:
+        """Display names that have at least one point, sorted."""
+        return tuple(sorted({p.display for p in self.points if p.display is not None}))
+
     def zones(self) -> tuple[str, ...]:
         """Twin zone names that have at least one point, sorted."""
         return tuple(sorted({p.zone for p in self.points if p.zone is not None}))
@@ -388,12 +410,19 @@ class PointMap(PointMapModel):
         """Points carried by ``protocol``."""
         return tuple(p for p in self.points if p.protocol == protocol)
 
+    @cached_property
+    def _by_owner(self) -> dict[tuple[str, str], list[Point]]:
+        """(owner, quantity) -> its points in map order (built once; the map is frozen)."""
+        index: dict[tuple[str, str], list[Point]] = {}
+        for p in self.points:
+            index.setdefault((p.owner, p.quantity), []).append(p)
+        return index
+
     def find(self, owner: str, quantity: str, *, writable: bool | None = None) -> Point | None:
         """The point of ``owner`` (zone or display) for ``quantity``, if the map has one."""
-        for p in self.points:
-            if p.owner == owner and p.quantity == quantity:
-                if writable is None or p.writable == writable:
-                    return p
+        for p in self._by_owner.get((owner, quantity), ()):
+            if writable is None or p.writable == writable:
+                return p
         return None
 
     def temperature_sensor(self, zone: str) -> Point | None:
@@ -411,7 +440,7 @@ class PointMap(PointMapModel):
                 if q in COMMAND_QUANTITIES:
                     if self.find(owner, q, writable=True) is None:
                         problems.append(f"{owner}: no writable point for {q}")
-                elif q in SENSOR_QUANTITIES:
+                elif q in SENSOR_QUANTITIES or q in SITE_SENSORS:
                     if self.find(owner, q) is None:
                         problems.append(f"{owner}: no sensor point for {q}")
                 else:

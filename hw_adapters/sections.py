@@ -97,6 +97,11 @@ class MqttConfig(PointMapModel):
         """Retained ``online``/``offline`` (the Last Will) of this controller."""
         return f"{self.topic_prefix}/status"
 
+    @property
+    def feed_topic(self) -> str:
+        """Retained JSON of the site's own systems (clock, forecast, tariff, venue context)."""
+        return f"{self.topic_prefix}/feed"
+
 
 class ModbusConfig(PointMapModel):
     """How to reach a Modbus TCP device, and its heartbeat register."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.errors import TwinError
@@ -57,10 +58,14 @@ def progress_bar() -> Progress:
 
 @app.command()
 def check(scenario: ScenarioArg) -> None:
-    """Validate a scenario file; exit non-zero with the field path if it is invalid."""
+    """Validate a scenario file (or a site's point map); exit 2 with one line per problem."""
     from twin.building import build_building
+    from twin.cli_hw import check_point_map, is_point_map  # hardware: point maps
     from twin.scenario import load_scenario
 
+    if is_point_map(scenario):
+        check_point_map(scenario)
+        return
     s = load_scenario(scenario)
     build_building(s)  # derived physical checks (e.g. window vs floor area)
     console.print(
@@ -273,6 +278,15 @@ def evaluate(
     console.print(f"evaluation directory: {out}  ({wall:.1f} s)")
 
 
+def _register_hw() -> None:
+    from twin.cli_hw import register  # hardware commands: rig serve, deploy, validate
+
+    register(app)
+
+
+_register_hw()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script; returns the exit status.
 
@@ -286,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except TwinError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -29,6 +29,14 @@ SENSOR_QUANTITIES: dict[str, str] = {
     "cool_setpoint_c": "degC",  # cooling set-point the zone controller applies
 }
 
+#: What a site's meters and weather station report once for the whole building (no zone),
+#: with units; ``t_out_c`` and ``ghi_w_m2`` are the site features of the same names.
+SITE_SENSORS: dict[str, str] = {
+    "t_out_c": "degC",  # outdoor air temperature (weather station)
+    "ghi_w_m2": "W/m2",  # global horizontal irradiance (pyranometer)
+    "energy_kwh": "kWh",  # electricity of HVAC and lighting (cumulative meter reading)
+}
+
 #: What every zone's actuators accept, with units (the zone fields of :class:`Commands`).
 ZONE_COMMANDS: dict[str, str] = {
     "heat_setpoint_c": "degC",

@@ -48,6 +48,7 @@ __all__ = [
     "ar1",
     "build_weather",
     "epw_weather",
+    "facade_irradiance",
     "read_epw",
     "synthetic_weather",
 ]
@@ -712,3 +713,21 @@ def build_weather(
     raise WeatherError(
         f"unknown weather config {type(config).__name__}; use SyntheticWeather or EpwWeather"
     )
+
+
+def facade_irradiance(times: np.ndarray, ghi: np.ndarray, site: Site, dt_s: float) -> np.ndarray:
+    """``(n, 4)`` irradiance on the N, E, S, W facades (W/m2) from measured GHI.
+
+    For steps starting at ``times`` (``datetime64``, local standard time) of ``dt_s``
+    seconds: the sun at each step's midpoint, the Erbs split and the isotropic sky of
+    the synthetic weather. A site's pyranometer gives GHI only; ``twin validate``
+    replays a deployment's facade gains with this.
+    """
+    start = np.asarray(times).astype("datetime64[ms]")
+    mid = start + np.int64(round(0.5 * dt_s * 1e3)).astype("timedelta64[ms]")
+    doy, _ = _day_of_year(mid)
+    pos = _solar_position(
+        mid, site.latitude_deg, site.longitude_deg, site.utc_offset_h, site.elevation_m
+    )
+    _, _, _, facade, _ = _irradiance(pos, doy, np.asarray(ghi, dtype=np.float64))
+    return facade

@@ -187,7 +187,7 @@ def test_close_hands_every_point_back_and_audit_log_is_append_only(
     for line in second.splitlines():
         rec = json.loads(line)
         assert set(rec) == {"time", "point", "requested", "sent", "mode", "decision", "reason",
-                            "source", "site"}  # fmt: skip
+                            "source", "site", "latency_ms"}  # fmt: skip
 
 
 def test_failed_writes_are_audited_not_lost(
