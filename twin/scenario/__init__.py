@@ -32,6 +32,14 @@ from twin.scenario.building import (
 )
 from twin.scenario.control import Control, Reward
 from twin.scenario.errors import format_validation_error
+from twin.scenario.home import (
+    DayRoutine,
+    Home,
+    HouseholdType,
+    MemberGroup,
+    Overrides,
+    Stock,
+)
 from twin.scenario.hotel import (
     Arrivals,
     FrontDesk,
@@ -47,6 +55,12 @@ from twin.scenario.randomization import Randomization
 __all__ = [
     "Arrivals",
     "Comfort",
+    "DayRoutine",
+    "Home",
+    "HouseholdType",
+    "MemberGroup",
+    "Overrides",
+    "Stock",
     "Control",
     "FrontDesk",
     "Hotel",
@@ -92,6 +106,7 @@ class Scenario(ScenarioModel):
     control: Control = Control()
     randomization: Randomization = Randomization()
     hotel: Hotel | None = None
+    home: Home | None = None
 
     @model_validator(mode="after")
     def _check_zone_names(self) -> Scenario:
@@ -113,6 +128,19 @@ class Scenario(ScenarioModel):
         elif self.hotel is not None:
             raise ValueError(
                 f"a [hotel] section is only valid with venue = 'hotel', not {self.venue!r}"
+            )
+        if self.venue == "home":
+            if self.home is None:
+                raise ValueError("venue = 'home' needs a [home] section with [[home.households]]")
+            kinds = {z.kind for z in self.zones}
+            if not {"living", "bedroom"} <= kinds:
+                raise ValueError(
+                    "venue = 'home' needs zone groups of kind 'living' and 'bedroom' (the "
+                    "template home's day and night zones)"
+                )
+        elif self.home is not None:
+            raise ValueError(
+                f"a [home] section is only valid with venue = 'home', not {self.venue!r}"
             )
         return self
 
