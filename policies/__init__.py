@@ -21,6 +21,10 @@ BASELINES: dict[str, dict[str, str]] = {
         "fixed": "policies.hotel:FixedSchedulePolicy",
         "rule_based": "policies.hotel:RuleBasedPolicy",
     },
+    "home": {
+        "fixed": "policies.home:FixedProgramPolicy",
+        "learning_thermostat": "policies.home:LearningThermostatPolicy",
+    },
 }
 
 
