@@ -9,6 +9,7 @@ BENCHMARKS = {
     "env": "single env, native vector env (N=64) and SB3 DummyVecEnv steps/s on the hotel",
     "physics": "batched 5R1C thermal + HVAC kernel, 10,000 zones x one year of 15-min steps",
     "hotel": "shipped hotel (120 rooms, 14 days) end to end; guest update Numba vs Mesa",
+    "homes": "10,000 homes for a year with their residents; resident update Numba vs Mesa",
 }
 
 

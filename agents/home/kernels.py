@@ -48,7 +48,6 @@ from agents.kernels import (
     P_MEMORY_H,
     P_RH,
     P_VR,
-    VACANT,
     comfort_from_terms,
     comfort_terms,
 )
@@ -149,6 +148,21 @@ def override_chances(cold_k: float, asleep: bool, dt_h: float, p: np.ndarray):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def override_bound(cold_k: float, asleep: bool, p: np.ndarray) -> float:
+    """An upper bound of both :func:`override_chances` for steps of at most an hour.
+
+    Within a step of ``dt_h <= 1`` hours the chance ``1 - (1 - p) ** dt_h`` is at most
+    the hourly chance ``p``; a draw at or above both hourly chances (a little above, for
+    rounding) means no change, without the step conversion's powers.
+    """
+    adj = p[Q_ASLEEP] if asleep else 0.0
+    x_up = p[Q_A_INC] + p[Q_B_INC] * cold_k + adj
+    x_down = p[Q_A_DEC] - p[Q_B_DEC] * cold_k + adj
+    hour = max(1.0 / (1.0 + exp(-x_up)), 1.0 / (1.0 + exp(-x_down)))
+    return hour * (1.0 + 1e-9) + 1e-300
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def override_value(
     up: bool, target: float, heat_now: float, cool_now: float, p: np.ndarray
 ) -> tuple[float, float]:
@@ -224,10 +238,7 @@ def resident_update(
     n = 0
     for e in range(e0, e1):
         away = rs.away[e] == 1
-        for r in range(n_slots):
-            if rs.active[e, r] == 0:
-                rs.state[e, r] = VACANT
-                continue
+        for r in range(rs.size[e]):  # residents hold the first slots; the rest stay VACANT
             st = OUT
             if not away:
                 st = routine_state(
@@ -287,8 +298,10 @@ def resident_update(
             rs.acc[A_AWAKE, e, r] += dt_h
             rs.acc[A_PPD, e, r] += ppd * dt_h
         rs.acc[A_DISCOMFORT, e, r] += outside * dt_h
-        up, down = override_chances(cold, asleep, dt_h, p)
         u = uniform(rs.key_step[e], counter, np.uint64(r))
+        if u >= override_bound(cold, asleep, p):
+            continue  # above both chances: no change (most draws, decided cheaply)
+        up, down = override_chances(cold, asleep, dt_h, p)
         turn_up = up > u
         turn_down = down > u
         if turn_up != turn_down and n_over[e, z] == 0:

@@ -110,6 +110,7 @@ class HomesModel(mesa.Model):
                 e, htype, table.params, table.first, table.n_roles, bedrooms, u[2:], z,
                 slots.active, slots.role, slots.bed, slots.traits, slots.usual,
             )  # fmt: skip
+            slots.size[e] = size
             slots.key_step[e] = draw_key(rng)
             ev = st["events"]
             slots.key_day[e] = draw_key(ev)

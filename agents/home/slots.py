@@ -32,6 +32,7 @@ A_PRESENT, A_SAT, A_PPD, A_DISCOMFORT, A_OVERRIDES, A_AWAKE, A_PPD_ASLEEP = rang
 class Residents(NamedTuple):
     """The arrays the step kernels read and write (views of :class:`ResidentSlots`)."""
 
+    size: np.ndarray
     active: np.ndarray
     bed: np.ndarray
     traits: np.ndarray
@@ -50,6 +51,7 @@ class Residents(NamedTuple):
 class ResidentSlots:
     """Resident state; shapes ``(ne, R)`` unless a leading field axis is noted."""
 
+    size: np.ndarray  # (ne,) int64 residents of each home: they hold slots 0 .. size - 1
     active: np.ndarray  # int8, 1 where a resident lives in the slot
     role: np.ndarray  # int64, index into the scenario's flat list of member roles
     bed: np.ndarray  # int64, zone index of the resident's bedroom
@@ -73,6 +75,7 @@ class ResidentSlots:
         """Empty slots for ``ne`` homes."""
         shape = (ne, MAX_RESIDENTS)
         return cls(
+            size=np.zeros(ne, np.int64),
             active=np.zeros(shape, np.int8),
             role=np.full(shape, -1, np.int64),
             bed=np.zeros(shape, np.int64),
@@ -95,8 +98,8 @@ class ResidentSlots:
     def arrays(self) -> Residents:
         """The kernels' view."""
         return Residents(
-            self.active, self.bed, self.traits, self.today, self.state, self.sat, self.acc,
-            self.tcl, self.ppd_now, self.score_now, self.away, self.key_step,
+            self.size, self.active, self.bed, self.traits, self.today, self.state, self.sat,
+            self.acc, self.tcl, self.ppd_now, self.score_now, self.away, self.key_step,
         )  # fmt: skip
 
     def copy(self) -> ResidentSlots:

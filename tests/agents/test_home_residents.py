@@ -27,6 +27,7 @@ from agents.home.kernels import (
     Q_SP_MIN,
     Q_STEP,
     draw_days,
+    override_bound,
     override_chances,
     override_value,
     resident_update,
@@ -162,6 +163,8 @@ def test_override_chances_are_the_logistic_model_per_hour_scaled_to_the_step():
                 hour_down = 1 / (1 + math.exp(-(ov.a_decrease + ov.b_decrease * -cold + adj)))
                 assert up == pytest.approx(1 - (1 - hour_up) ** dt_h, rel=1e-12, abs=1e-15)
                 assert down == pytest.approx(1 - (1 - hour_down) ** dt_h, rel=1e-12, abs=1e-15)
+                # the cheap bound the kernel tests draws against first is a bound
+                assert override_bound(cold, asleep, p) >= max(up, down)
     assert p[Q_A_INC] == ov.a_increase and p[Q_B_DEC] == ov.b_decrease
     assert p[Q_A_DEC] == ov.a_decrease and p[Q_B_INC] == ov.b_increase
     assert p[Q_ASLEEP] == ov.asleep_log_odds

@@ -39,7 +39,7 @@ HEAT_AWAKE_W, HEAT_ASLEEP_W = 75.0, 55.0
 #: Household appliances while someone is awake at home (cooking, TV, computers; W).
 APPLIANCES_AWAKE_W = 150.0
 #: Homes per block of the step (the unit of work of the parallel kernel).
-BLOCK = 64
+BLOCK = 128
 #: A pre-heat event that has not reached comfort after this long counts this long (h).
 PREHEAT_CAP_H = 4.0
 # Priority levels of the World's arbitration (twin.arbitration.SOURCES order).
@@ -146,7 +146,6 @@ def _home_step(
         rs: the residents; hs: the homes' own state; living: the day zone's index.
     """
     ne, nz = cmd.heat_sp.shape
-    n_slots = rs.active.shape[1]
     n_blocks = (ne + BLOCK - 1) // BLOCK
     dt_h = s.dt_h
     for blk in prange(n_blocks):
@@ -179,7 +178,7 @@ def _home_step(
                 )  # fmt: skip
             lighting_pass(e, b, wx, cmd, out, gains)
             awake = False
-            for r in range(n_slots):  # the residents' heat from their previous state
+            for r in range(rs.size[e]):  # the residents' heat from their previous state
                 state = rs.state[e, r]
                 if state == AWAKE:
                     gains[living] += HEAT_AWAKE_W
@@ -205,7 +204,7 @@ def _home_step(
             lux_wanted = 0.0
             threshold = -math.inf
             home = False
-            for r in range(n_slots):
+            for r in range(rs.size[e]):
                 state = rs.state[e, r]
                 if state == AWAKE:
                     occ[living] = True
