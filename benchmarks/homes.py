@@ -36,7 +36,7 @@ from twin.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "homes.toml"
-UPDATED = ("state", "sat", "acc", "tcl", "ppd_now", "score_now")
+UPDATED = ("state", "sat", "acc", "tcl", "ppd_now", "score_now", "thermal_now", "excess_now")
 
 
 class Update:

@@ -249,6 +249,8 @@ def resident_update(
             if st == OUT:
                 rs.ppd_now[e, r] = math.nan
                 rs.score_now[e, r] = math.nan
+                rs.thermal_now[e, r] = math.nan
+                rs.excess_now[e, r] = 0.0
                 continue
             z = living if st == AWAKE else rs.bed[e, r]
             ta = air[e, z]
@@ -282,7 +284,8 @@ def resident_update(
             rs.state[e, r], t_op, lux[e, z], cct[e, z], target, rs.traits[T_TOL, e, r],
             rs.traits[T_LUX, e, r], p[Q_PREF_CCT], p,
         )  # fmt: skip
-        score = comfort_from_terms(asleep, exp(a_t), exp(a_l), exp(a_c), p)
+        thermal = exp(a_t)
+        score = comfort_from_terms(asleep, thermal, exp(a_l), exp(a_c), p)
         ppd = lanes[9, k]
         rs.tcl[e, r] = lanes[10, k]
         rs.ppd_now[e, r] = ppd
@@ -290,6 +293,8 @@ def resident_update(
         rs.sat[e, r] += pull * (score - rs.sat[e, r])
         tol = rs.traits[T_TOL, e, r]
         outside = max(abs(cold) - tol, 0.0)
+        rs.thermal_now[e, r] = thermal
+        rs.excess_now[e, r] = outside
         rs.acc[A_PRESENT, e, r] += dt_h
         rs.acc[A_SAT, e, r] += rs.sat[e, r] * dt_h
         if asleep:

@@ -34,7 +34,7 @@ from agents.home.slots import (
     T_SLEEP,
     T_TOL,
 )
-from twin.physics import comfort
+from twin.physics import comfort, vexp
 
 
 def _py(fn):  # the plain-Python body of a Numba function (itself when JIT is disabled)
@@ -47,6 +47,7 @@ _override_value = _py(hk.override_value)
 _comfort_score = _py(k.comfort_score)
 _uniform = _py(rng.uniform)
 _pmv_point_warm = _py(comfort.pmv_point_warm)
+_exp = vexp.exp  # compiled: the same bits as in the kernel
 
 
 def resident_step_reference(resident: Resident, inp: Mapping[str, Any]) -> None:
@@ -72,6 +73,8 @@ def resident_step_reference(resident: Resident, inp: Mapping[str, Any]) -> None:
     if st == k.OUT:
         s.ppd_now[e, r] = math.nan
         s.score_now[e, r] = math.nan
+        s.thermal_now[e, r] = math.nan
+        s.excess_now[e, r] = 0.0
         return
     asleep = st == k.ASLEEP
     z = inp["living"] if st == k.AWAKE else int(s.bed[e, r])
@@ -86,6 +89,8 @@ def resident_step_reference(resident: Resident, inp: Mapping[str, Any]) -> None:
         st, to, inp["lux"][e, z], inp["cct"][e, z], target, s.traits[T_TOL, e, r],
         s.traits[T_LUX, e, r], p[hk.Q_PREF_CCT], p,
     )  # fmt: skip
+    s.thermal_now[e, r] = _exp(-0.5 * (cold / s.traits[T_TOL, e, r]) ** 2)
+    s.excess_now[e, r] = max(abs(cold) - s.traits[T_TOL, e, r], 0.0)
     s.tcl[e, r] = tcl
     s.ppd_now[e, r] = ppd
     s.score_now[e, r] = score

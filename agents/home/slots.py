@@ -43,6 +43,8 @@ class Residents(NamedTuple):
     tcl: np.ndarray
     ppd_now: np.ndarray
     score_now: np.ndarray
+    thermal_now: np.ndarray
+    excess_now: np.ndarray
     away: np.ndarray
     key_step: np.ndarray
 
@@ -64,6 +66,8 @@ class ResidentSlots:
     tcl: np.ndarray  # clothing surface temperature (PMV warm start)
     ppd_now: np.ndarray  # PPD (%) of present residents, NaN otherwise
     score_now: np.ndarray  # comfort score in [0, 1] of present residents, NaN otherwise
+    thermal_now: np.ndarray  # its thermal term in [0, 1], NaN when absent
+    excess_now: np.ndarray  # K outside the resident's own comfort range, 0 when absent
     household: np.ndarray  # (ne,) int64 household type of each home
     consent: np.ndarray  # (ne,) int8, the household lets the thermostat learn its routine
     away: np.ndarray  # (ne,) int8, the household is away on a trip
@@ -88,6 +92,8 @@ class ResidentSlots:
             tcl=np.full(shape, np.nan),
             ppd_now=np.full(shape, np.nan),
             score_now=np.full(shape, np.nan),
+            thermal_now=np.full(shape, np.nan),
+            excess_now=np.zeros(shape),
             household=np.zeros(ne, np.int64),
             consent=np.zeros(ne, np.int8),
             away=np.zeros(ne, np.int8),
@@ -99,7 +105,8 @@ class ResidentSlots:
         """The kernels' view."""
         return Residents(
             self.size, self.active, self.bed, self.traits, self.today, self.state, self.sat,
-            self.acc, self.tcl, self.ppd_now, self.score_now, self.away, self.key_step,
+            self.acc, self.tcl, self.ppd_now, self.score_now, self.thermal_now, self.excess_now,
+            self.away, self.key_step,
         )  # fmt: skip
 
     def copy(self) -> ResidentSlots:

@@ -201,7 +201,7 @@ def world() -> World:
     return w
 
 
-UPDATED = ("state", "sat", "acc", "tcl", "ppd_now", "score_now")
+UPDATED = ("state", "sat", "acc", "tcl", "ppd_now", "score_now", "thermal_now", "excess_now")
 
 
 @pytest.mark.parametrize("hour", [2.0, 7.0, 12.5, 19.0, 22.75])

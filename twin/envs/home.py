@@ -61,10 +61,12 @@ class HomeEnv(TwinEnv):
     ## Rewards
 
     Weighted sum of six terms (weights from ``[control.reward]`` and
-    ``[home.reward]``), each in ``info["reward_terms"]``: residents' comfort (minus
-    ``1 - comfort`` per present resident-hour), thermal discomfort (Kh per zone outside
-    the comfort band), electricity cost under the time-of-use tariff, residents'
-    overrides, unsafe set-points in occupied zones, set-point oscillation.
+    ``[home.reward]``), each in ``info["reward_terms"]``, all about what a thermostat
+    controls: residents' thermal comfort (``satisfaction`` x ``1 - comfort`` per present
+    resident-hour, comfort relative to each resident's own preference), discomfort
+    (``discomfort`` x kelvin-hours residents spend outside their own comfort range),
+    electricity cost under the time-of-use tariff, residents' overrides, unsafe set-points
+    in occupied zones, set-point oscillation.
 
     ## Episode End
 

@@ -67,9 +67,7 @@ ZONE_INDEX = {name: j for j, (name, _, _) in enumerate(ZONE_FEATURES)}
 HOME_INDEX = {name: j for j, (name, _, _) in enumerate(HOME_FEATURES)}
 ACTION_KINDS = ("heat_setpoint_c", "cool_setpoint_c")
 N_ACT = len(ACTION_KINDS)
-REWARD_TERMS = (
-    "comfort", "band_discomfort", "energy_cost", "overrides", "unsafe", "oscillation",
-)  # fmt: skip
+REWARD_TERMS = ("comfort", "discomfort", "energy_cost", "overrides", "unsafe", "oscillation")
 assert len(ZONE_FEATURES) == F_ZONE and len(HOME_FEATURES) == F_HOME
 
 
@@ -204,7 +202,7 @@ class HomeTask:
         totals = np.empty((len(REWARD_TERMS), w.n_envs))
         rs = v.slots
         zone_rewards(
-            self.zone_reward, totals, rs.state, rs.score_now, rs.bed, v.living, w.step_excess,
+            self.zone_reward, totals, rs.state, rs.thermal_now, rs.excess_now, rs.bed, v.living,
             w.step_zone_power, v.state.n_over, heat, cool, prev[0], prev[1], w.zone_occupied,
             weights, float(w.step_price), w.dt_h, c.safe_min_c, c.safe_max_c,
             wt.oscillation_tolerance_k, self._prev is not None,

@@ -94,10 +94,10 @@ def zone_rewards(
     zone_reward: np.ndarray,
     terms: np.ndarray,
     state: np.ndarray,
-    score: np.ndarray,
+    thermal: np.ndarray,
+    excess: np.ndarray,
     bed: np.ndarray,
     living: int,
-    excess: np.ndarray,
     power: np.ndarray,
     n_over: np.ndarray,
     heat_cmd: np.ndarray,
@@ -115,16 +115,17 @@ def zone_rewards(
 ) -> None:
     """Per-zone reward ``(ne, nz)`` and its weighted terms ``(6, ne)``, summed over zones.
 
-    Terms, in order (weights likewise): comfort (minus ``1 - score`` per present
-    resident-hour in the resident's zone), Kh outside the comfort band per zone,
-    electricity cost, residents' overrides, K of the policy's set-points outside the
-    safe band while occupied (per zone and hour), K of the policy's set-point changes
-    beyond the tolerance per zone.
+    Terms, in order (weights likewise), all about what the thermostat controls: thermal
+    comfort (minus ``1 - exp(-(x / tol)^2 / 2)`` per present resident-hour, ``x`` the
+    resident's own temperature error, in their zone), discomfort (kelvin-hours present
+    residents spend outside their own comfort range), electricity cost, residents'
+    overrides, K of the policy's set-points outside the safe band while occupied (per
+    zone and hour), K of the policy's set-point changes beyond the tolerance per zone.
     """
-    ne, nz = excess.shape
+    ne, nz = power.shape
     n_slots = state.shape[1]
     c_comfort = -weights[0] * dt_h
-    c_dis = -weights[1] * dt_h / nz
+    c_dis = -weights[1] * dt_h
     c_cost = -weights[2] * price * dt_h / 1000.0
     c_over = -weights[3]
     c_unsafe = -weights[4] * dt_h / nz
@@ -132,7 +133,6 @@ def zone_rewards(
     for e in range(ne):
         t = np.zeros(6)
         for z in range(nz):
-            dis = c_dis * excess[e, z]
             cost = c_cost * power[e, z]
             over = c_over * n_over[e, z]
             out = max(heat_cmd[e, z] - safe_max, 0.0) + max(safe_min - cool_cmd[e, z], 0.0)
@@ -142,8 +142,7 @@ def zone_rewards(
                 jump_h = max(abs(heat_cmd[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
                 jump_c = max(abs(cool_cmd[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
                 osc = c_osc * (jump_h + jump_c)
-            zone_reward[e, z] = dis + cost + over + unsafe + osc
-            t[1] += dis
+            zone_reward[e, z] = cost + over + unsafe + osc
             t[2] += cost
             t[3] += over
             t[4] += unsafe
@@ -151,8 +150,11 @@ def zone_rewards(
         for r in range(n_slots):
             st = state[e, r]
             if st == AWAKE or st == ASLEEP:
-                value = c_comfort * (1.0 - score[e, r])
-                zone_reward[e, living if st == AWAKE else bed[e, r]] += value
-                t[0] += value
+                z = living if st == AWAKE else bed[e, r]
+                comfort = c_comfort * (1.0 - thermal[e, r])
+                dis = c_dis * excess[e, r]
+                zone_reward[e, z] += comfort + dis
+                t[0] += comfort
+                t[1] += dis
         for j in range(6):
             terms[j, e] = t[j]
