@@ -228,7 +228,7 @@ class Trainer:
                 policy: Any = ZonePolicy
                 lay = native_venv(env).task.zone_layout
                 kwargs: dict[str, Any] = zone_policy_kwargs(
-                    lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init
+                    lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init, lay.n_act
                 )
             else:  # one zone's view ("zone"), or the whole observation ("flat")
                 policy = "MlpPolicy"

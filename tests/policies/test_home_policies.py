@@ -115,3 +115,20 @@ def test_over_ten_days_the_learning_thermostat_saves_energy_and_uses_personal_da
     assert lt.kpis["personal_data_used"] > 0.0
     assert lt.kpis["energy_kwh"] < 0.97 * fixed.kpis["energy_kwh"]
     assert lt.kpis["homes"] == 12 and len(lt.records) == lt.kpis["residents"]
+
+
+def test_ppo_trains_as_a_residual_on_the_learning_thermostat_and_loads_for_evaluation(tmp_path):
+    from policies.training import TrainConfig, Trainer
+
+    for layout in ("flat", "full"):
+        cfg = TrainConfig(
+            scenario="homes_small", layout=layout, total_steps=1024, n_envs=4,
+            residual="learning_thermostat", checkpoint_every=0, eval_every=0,
+        )  # fmt: skip
+        Trainer.create(cfg, tmp_path / layout).run(progress_bar=False)
+        w = World(SMALL, n_envs=2)
+        w.reset([1, 2])
+        task = HomeTask(w)
+        policy = make_policy(str(tmp_path / layout / "policy.zip"), task)
+        action, _ = policy.predict(task.observe()[0])
+        assert action.shape == (2, task.act_size) and np.all(np.abs(action) <= 1.0)
