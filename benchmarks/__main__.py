@@ -11,6 +11,7 @@ BENCHMARKS = {
     "hotel": "shipped hotel (120 rooms, 14 days) end to end; guest update Numba vs Mesa",
     "store": "shipped store day; shopper update Numba vs Mesa; StoreVectorEnv vs DummyVecEnv",
     "hw": "write + read-back round trips of the MQTT, Modbus and BACnet adapters (loopback)",
+    "homes": "10,000 homes for a year with their residents; resident update Numba vs Mesa",
 }
 
 

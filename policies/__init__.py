@@ -26,6 +26,10 @@ BASELINES: dict[str, dict[str, str]] = {
         "rule_based": "policies.store:RuleBasedStorePolicy",
         "diversity": "policies.store:DiversityAwareStorePolicy",
     },
+    "home": {
+        "fixed": "policies.home:FixedProgramPolicy",
+        "learning_thermostat": "policies.home:LearningThermostatPolicy",
+    },
 }
 
 

@@ -24,8 +24,23 @@ def rollout_seeds(
 ) -> list[dict[str, float]]:
     """Run one full episode per seed; ``make(task)`` builds the policy for the env's task.
 
-    Returns one dict per seed: the episode's KPIs plus ``reward``.
+    Returns one dict per seed: the episode's KPIs plus ``reward``. For a venue whose run
+    is many copies (a neighbourhood), each seed is one such run
+    (:func:`policies.rollout.run_copies`).
     """
+    if venue_class(scenario.venue).run_copies(scenario) > 1:
+        from policies.rollout import run_copies
+
+        out = []
+        for i, seed in enumerate(seeds):
+
+            def step(done: int, total: int, i: int = i) -> None:
+                if progress is not None:
+                    progress((i * total + done) // len(seeds), total)
+
+            episode, _ = run_copies(scenario, make, int(seed), progress=step)
+            out.append({**episode.kpis, "reward": episode.reward})
+        return out
     venv = TwinVectorEnv(len(seeds), scenario)
     policy: Policy = make(venv.task)
     venv.task.personal_data = policy.uses_personal_data

@@ -100,12 +100,15 @@ class ZonePolicy(ActorCriticPolicy):
         return data
 
 
-def zone_policy_kwargs(n_zones: int, f_zone: int, f_global: int, hidden: int, log_std_init: float):
-    """``policy_kwargs`` for PPO with :class:`ZonePolicy`."""
+def zone_policy_kwargs(
+    n_zones: int, f_zone: int, f_global: int, hidden: int, log_std_init: float, n_act: int = 4
+):
+    """``policy_kwargs`` for PPO with :class:`ZonePolicy` (``n_act`` commands per zone)."""
     return {
         "n_zones": n_zones,
         "f_zone": f_zone,
         "f_global": f_global,
+        "n_act": n_act,
         "hidden": hidden,
         "log_std_init": float(log_std_init),
         "ortho_init": True,

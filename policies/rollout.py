@@ -2,19 +2,23 @@
 
 ``twin run`` and ``twin evaluate`` both go through :func:`run_episode` (or its batched
 twin :func:`policies.evaluation.rollout_seeds`), so a baseline and a trained model are
-scored on exactly the same path.
+scored on exactly the same path. A venue whose run is many copies at once (a
+neighbourhood of homes, :meth:`twin.venues.base.Venue.run_copies`) runs through
+:func:`run_copies` instead: every copy under one sky, one policy over the batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from policies.base import Policy
 from twin.envs.core import TwinEnv
+from twin.kpi import rounded
+from twin.scenario import Scenario
 
 
 @dataclass
@@ -107,3 +111,77 @@ def run_episode(
         zone_names=env.world.building.zone_names,
         series=recorder.arrays() if recorder is not None else {},
     )
+
+
+def copy_seeds(seed: int, n: int) -> list[int]:
+    """The root seeds of the ``n`` copies of a run seeded ``seed`` (derived, independent)."""
+    return [int(x) for x in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def run_copies(
+    scenario: Scenario,
+    make: Callable[[Any], Policy],
+    seed: int,
+    record: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Episode, Policy]:
+    """One run of a venue whose run is many copies: all of them, under one sky.
+
+    The venue's :meth:`~twin.venues.base.Venue.run_copies` copies (e.g. every home of a
+    neighbourhood) step together in one World with shared weather, seeded from
+    :func:`copy_seeds`; ``make(task)`` builds the policy, which acts on every copy's
+    observation at once. The episode's KPIs are the venue's
+    :meth:`~twin.venues.base.Venue.run_kpis`, its reward and reward terms the mean
+    over copies of each copy's episode total, its records every copy's occupants. When
+    recording, the series are copy 0's (as in :func:`run_episode`, plus its
+    observation in ``obs``), with the venue's snapshot of copy 0.
+    """
+    from twin.venues import venue_class
+    from twin.world import World
+
+    n = venue_class(scenario.venue).run_copies(scenario)
+    world = World(scenario, n_envs=n, shared_weather=True)
+    task = world.venue.task()
+    policy = make(task)
+    task.personal_data = policy.uses_personal_data
+    world.reset(copy_seeds(seed, n))
+    task.reset_reward()
+    obs, known = task.observe()
+    recorder = _Recorder(cast(TwinEnv, _WorldView(world))) if record else None
+    seen: list[np.ndarray] = []
+    total = np.zeros(n)
+    terms = dict.fromkeys(task.reward_terms, 0.0)
+    steps = world.n_steps
+    for t in range(steps):
+        action, _ = policy.predict(obs, deterministic=True)
+        commands = task.decode(action)
+        world.step(commands, disclosed=known)
+        reward, step_terms = task.reward(commands)
+        total += reward
+        for key in terms:
+            terms[key] += float(step_terms[key].mean())
+        obs, known = task.observe()
+        if recorder is not None:
+            recorder.add()
+            seen.append(obs[0].copy())
+        if progress is not None and (t % 50 == 0 or t == steps - 1):
+            progress(t + 1, steps)
+    series = recorder.arrays() if recorder is not None else {}
+    if seen:
+        series["obs"] = np.stack(seen)
+    episode = Episode(
+        kpis=rounded(world.venue.run_kpis()),
+        reward=float(total.mean()),
+        reward_terms=terms,
+        records=world.venue.run_records(),
+        zone_names=world.building.zone_names,
+        series=series,
+    )
+    return episode, policy
+
+
+class _WorldView:
+    """What :class:`_Recorder` reads of an env: its World."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world

@@ -132,6 +132,9 @@ def load_trained_policy(path: str | Path, task: Task) -> TrainedPolicy:
         raise PolicyError(
             f"{zip_path}: trained on a {venue} scenario, not a {task.world.scenario.venue} one"
         )
+    import torch
+
+    torch.set_num_threads(1)  # tiny networks: see policies.training.Trainer.run
     algo: Any = {"ppo": PPO, "sac": SAC}[meta["algo"]]
     model = algo.load(zip_path, device="cpu")
     residual = meta.get("residual")

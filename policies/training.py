@@ -241,7 +241,7 @@ class Trainer:
                 if lay is None or not lay.zone_major:
                     raise TwinError("layout 'full' needs a zone-major task (the hotel's)")
                 kwargs: dict[str, Any] = zone_policy_kwargs(
-                    lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init
+                    lay.n_zones, lay.f_zone, lay.f_site, cfg.hidden, cfg.log_std_init, lay.n_act
                 )
             else:  # one zone's view ("zone"), or the whole observation ("flat")
                 policy = "MlpPolicy"
@@ -323,6 +323,9 @@ class Trainer:
 
         from policies.callbacks import TrainingCallback
 
+        # One intra-op thread: these networks are tiny, and on a busy 2-core machine two
+        # OpenMP threads spin against other processes (a 53x32 layer took 2.5 ms, not 50 us).
+        torch.set_num_threads(1)
         cfg = self.config
         torch.set_num_threads(cfg.torch_threads)
         env = self._make_env(cfg.n_envs, training=True)

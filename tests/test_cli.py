@@ -195,4 +195,5 @@ def test_shipped_scenarios_run_by_name_from_any_folder(tmp_path):
     assert res.returncode == 0, res.stderr
     assert json.loads((tmp_path / "r" / "kpis.json").read_text())["energy_kwh"] > 0
     res = run_cli("check", "no_such_scenario", cwd=tmp_path)
-    assert res.returncode == 2 and "nor a shipped scenario: building, hotel" in res.stderr
+    shipped = "nor a shipped scenario: building, homes, homes_small, hotel"
+    assert res.returncode == 2 and shipped in res.stderr

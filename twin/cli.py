@@ -98,37 +98,57 @@ def simulate(scenario: ScenarioArg, seed: SeedOpt = None, out: OutOpt = None) ->
 
 
 PolicyOpt = Annotated[
-    str, typer.Option("--policy", help="fixed | rule_based | path to a trained policy.zip")
+    str | None,
+    typer.Option(
+        "--policy",
+        help="a baseline of the venue (hotel: fixed, rule_based; home: fixed, "
+        "learning_thermostat; default: the last of these) or a trained policy.zip",
+    ),
 ]
 
 
 @app.command()
 def run(
     scenario: ScenarioArg,
-    policy: PolicyOpt = "rule_based",
+    policy: PolicyOpt = None,
     seed: SeedOpt = None,
     out: OutOpt = None,
 ) -> None:
-    """Run a venue scenario end to end with a policy and write a run directory."""
-    from policies import make_policy
-    from policies.rollout import run_episode
+    """Run a venue scenario end to end with a policy and write a run directory.
+
+    A scenario whose venue runs many copies at once (a neighbourhood of homes) runs all
+    of them under one sky, with copy seeds derived from ``--seed``.
+    """
+    from policies import baseline_names, make_policy
+    from policies.rollout import run_copies, run_episode
     from twin.envs.core import TwinEnv
     from twin.report import kpi_table, write_run
     from twin.rundir import check_free, default_run_dir, staged_run_dir
     from twin.scenario import load_scenario
+    from twin.venues import venue_class
 
     s = load_scenario(scenario)
+    policy = policy or baseline_names(s.venue)[-1]  # the venue's smartest baseline
     seed = s.simulation.seed if seed is None else seed
     out = out or default_run_dir("run", s.name, seed)
     check_free(out)
-    env = TwinEnv(s)
-    pol = make_policy(policy, env.task)
     t0 = time.perf_counter()
-    with progress_bar() as bar:
-        task = bar.add_task(f"{s.name} / {pol.name}", total=s.simulation.n_steps)
-        episode = run_episode(
-            env, pol, seed, record=True, progress=lambda done, _: bar.update(task, completed=done)
-        )
+    if venue_class(s.venue).run_copies(s) > 1:  # e.g. a neighbourhood: all its homes at once
+        with progress_bar() as bar:
+            task = bar.add_task(f"{s.name} / {policy}", total=s.simulation.n_steps)
+            episode, pol = run_copies(
+                s, lambda t: make_policy(policy, t), seed, record=True,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )  # fmt: skip
+    else:
+        env = TwinEnv(s)
+        pol = make_policy(policy, env.task)
+        with progress_bar() as bar:
+            task = bar.add_task(f"{s.name} / {pol.name}", total=s.simulation.n_steps)
+            episode = run_episode(
+                env, pol, seed, record=True,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )  # fmt: skip
     wall = time.perf_counter() - t0
     with staged_run_dir(out) as stage:
         write_run(stage, s.with_seed(seed), episode, pol.name, seed, wall)

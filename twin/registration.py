@@ -7,7 +7,7 @@ Registration names entry points as strings (as ``gymnasium/envs/__init__.py`` do
 >>> import gymnasium as gym
 >>> import twin  # registers the ids below
 >>> sorted(i for i in gym.registry if i.startswith("twin/"))
-['twin/Hotel-v0', 'twin/Store-v0']
+['twin/Home-v0', 'twin/Hotel-v0', 'twin/Store-v0']
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ ENVS: dict[str, EnvEntry] = {
     ),
     "twin/Store-v0": EnvEntry(
         "twin.envs.store:StoreEnv", "twin.envs.store:StoreVectorEnv", "store_small"
+    ),
+    "twin/Home-v0": EnvEntry(
+        "twin.envs.home:HomeEnv", "twin.envs.home:HomeVectorEnv", "homes_small"
     ),
 }
 ENV_IDS = tuple(ENVS)

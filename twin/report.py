@@ -33,7 +33,7 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "lighting_energy_kwh": ("  lighting", "kWh", "{:,.1f}"),
     "cost": ("energy cost", "", "{:,.2f}"),
     "peak_kw": ("peak power", "kW", "{:,.2f}"),
-    "discomfort_kh": ("thermal discomfort", "Kh/zone", "{:,.3f}"),
+    "discomfort_kh": ("thermal discomfort", "Kh", "{:,.3f}"),
     "mean_ppd": ("mean PPD", "%", "{:.2f}"),
     "mean_satisfaction": ("mean satisfaction", "0-1", "{:.3f}"),
     "mean_review": ("mean review", "1-5", "{:.2f}"),
@@ -62,6 +62,18 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "catalogue_coverage": ("catalogue coverage", "share", "{:.3f}"),
     "outside_favourites_share": ("bought outside favourites", "share", "{:.3f}"),
     "homogenisation": ("homogenisation (Jaccard)", "0-1", "{:.3f}"),
+    # homes (twin.venues.home): a neighbourhood's run
+    "energy_kwh_per_home": ("  per home", "kWh", "{:,.1f}"),
+    "band_discomfort_kh": ("  comfort-band excursion", "Kh/zone", "{:,.3f}"),
+    "mean_ppd_asleep": ("  mean PPD asleep", "%", "{:.2f}"),
+    "overrides_per_home_week": ("residents' overrides", "/home-week", "{:.2f}"),
+    "overrides": ("  overrides", "", "{:,.0f}"),
+    "preheat_late_min": ("pre-heat lateness", "min", "{:.1f}"),
+    "preheat_events": ("  arrivals and getting up", "", "{:,.0f}"),
+    "homes": ("homes", "", "{:,.0f}"),
+    "residents": ("residents", "", "{:,.0f}"),
+    "home_h_per_home": ("hours somebody is home", "h/home", "{:,.0f}"),
+    "consent_share": ("households consenting", "share", "{:.3f}"),
 }
 
 

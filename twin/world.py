@@ -293,7 +293,7 @@ class World:
         self.cool_setpoint = np.array(commands.cool_setpoint_c, dtype=np.float64).reshape(ne, nz)
         target = np.ascontiguousarray(commands.light_lux, dtype=np.float64).reshape(ne, nz)
         cct_cmd = np.ascontiguousarray(commands.light_cct_k, dtype=np.float64).reshape(ne, nz)
-        if self.arbitration is not None:
+        if self.arbitration is not None and not self.venue.arbitration_in_kernel:
             self._arbitrate(t, (self.setpoint, self.cool_setpoint, target, cct_cmd))
         self.step_price = float(self.price[t])
         weather = StepWeather(
@@ -321,7 +321,9 @@ class World:
         The policy's commands are written at the ``policy`` level (a NaN relinquishes that
         point to the schedule); the schedule level holds the thermostat's program for this
         step; overrides are whatever the venue wrote (:meth:`override`). The values in
-        force replace ``policy`` in place; :attr:`command_source` says who set each.
+        force replace ``policy`` in place; :attr:`command_source` says who set each. A venue
+        with ``arbitration_in_kernel`` does exactly this inside its step kernel instead,
+        on the same priority arrays.
         """
         assert self.arbitration is not None
         th = self.scenario.thermostat

@@ -32,6 +32,14 @@ from twin.scenario.building import (
 )
 from twin.scenario.control import Control, Reward
 from twin.scenario.errors import format_validation_error
+from twin.scenario.home import (
+    DayRoutine,
+    Home,
+    HouseholdType,
+    MemberGroup,
+    Overrides,
+    Stock,
+)
 from twin.scenario.hotel import (
     Arrivals,
     FrontDesk,
@@ -65,6 +73,12 @@ __all__ = [
     "Category",
     "Checkout",
     "Comfort",
+    "DayRoutine",
+    "Home",
+    "HouseholdType",
+    "MemberGroup",
+    "Overrides",
+    "Stock",
     "Control",
     "Display",
     "Floor",
@@ -104,6 +118,7 @@ Venue = Literal["building", "hotel", "store", "home"]
 VENUE_SECTIONS = {
     "hotel": "[[hotel.segments]]",
     "store": "[store.floor], [[store.categories]], [[store.music]] and [[store.segments]]",
+    "home": "[[home.households]]",
 }
 
 
@@ -125,6 +140,7 @@ class Scenario(ScenarioModel):
     randomization: Randomization = Randomization()
     hotel: Hotel | None = None
     store: Store | None = None
+    home: Home | None = None
 
     @model_validator(mode="after")
     def _check_zone_names(self) -> Scenario:
@@ -148,6 +164,13 @@ class Scenario(ScenarioModel):
             raise ValueError("venue = 'hotel' needs at least one zone group of kind 'guest_room'")
         if self.store is not None:
             check_store_zones(self.store, self.zones)
+        if self.venue == "home":
+            kinds = {z.kind for z in self.zones}
+            if not {"living", "bedroom"} <= kinds:
+                raise ValueError(
+                    "venue = 'home' needs zone groups of kind 'living' and 'bedroom' (the "
+                    "template home's day and night zones)"
+                )
         return self
 
     @property

@@ -6,7 +6,7 @@ registry names entry points). Adding a venue adds one line here and its own pack
 it touches no other venue's files.
 
 >>> sorted(venue_names())
-['hotel', 'store']
+['home', 'hotel', 'store']
 >>> venue_class("hotel").name
 'hotel'
 """
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 #: Venue name -> ``"module:Class"`` of its plugin.
 _REGISTRY: dict[str, str] = {
     "hotel": "twin.venues.hotel.venue:HotelVenue",
+    "home": "twin.venues.home.venue:HomeVenue",
     "store": "twin.venues.store.venue:StoreVenue",
 }
 

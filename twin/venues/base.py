@@ -21,6 +21,7 @@ from twin.interface import Commands
 if TYPE_CHECKING:
     from twin.building import Building
     from twin.physics.passes import StepWeather, ZoneCommands
+    from twin.scenario import Scenario
     from twin.world import World
 
 #: A copy's random streams by name (see :func:`twin.seeding.spawn_streams`).
@@ -71,6 +72,11 @@ class Venue(ABC):
     #: Whether the World resolves commands through its priority array (override > policy >
     #: schedule) because the venue's occupants can override them (see World.override).
     arbitrated: ClassVar[bool] = False
+    #: Whether the venue's step kernel resolves the World's priority arrays itself (writes
+    #: the policy and schedule levels and resolves every point as
+    #: :meth:`twin.arbitration.PriorityArray.resolve` does) instead of the World doing it
+    #: in NumPy before the step: for venues with thousands of copies.
+    arbitration_in_kernel: ClassVar[bool] = False
     #: Whether the venue's task is zone-major (has a ``zone_layout`` for per-zone policies).
     zone_layout: ClassVar[bool] = False
     #: Training hyperparameters ``twin train`` uses for this venue (``TrainConfig`` fields
@@ -84,6 +90,24 @@ class Venue(ABC):
 
     def __init__(self, world: World) -> None:
         self.world = world
+
+    @classmethod
+    def run_copies(cls, scenario: Scenario) -> int:
+        """How many copies a ``twin run`` of ``scenario`` simulates together (default 1).
+
+        A venue whose run is many copies (a neighbourhood of homes, one per copy) says
+        so here; the run then steps that many copies under one sky and reports
+        :meth:`run_kpis` and :meth:`run_records`.
+        """
+        return 1
+
+    def run_kpis(self) -> dict[str, float]:
+        """KPIs of a run of :meth:`run_copies` copies so far (unrounded): copy 0's by default."""
+        return {**self.world.building_kpis(0), **self.kpis(0)}
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Occupant records of a run of :meth:`run_copies` copies: copy 0's by default."""
+        return self.records(0)
 
     def copy_building(self, e: int, streams: Streams) -> Building | None:
         """The building copy ``e`` stands in, or ``None`` for the scenario's.
