@@ -19,10 +19,10 @@ class TrainingCallback(BaseCallback):
         self.trainer = trainer
         self.env_ref = env
         self._last_ckpt = 0
-        self._last_eval = 0
+        self.last_eval = 0
 
     def _on_training_start(self) -> None:
-        self._last_ckpt = self._last_eval = self.trainer.env_steps(self.model)
+        self._last_ckpt = self.last_eval = self.trainer.env_steps(self.model)
 
     def _on_step(self) -> bool:
         cfg = self.trainer.config
@@ -30,13 +30,17 @@ class TrainingCallback(BaseCallback):
         if cfg.checkpoint_every and n - self._last_ckpt >= cfg.checkpoint_every:
             self.trainer.checkpoint(self.model, self.env_ref)
             self._last_ckpt = n
-        if cfg.eval_every and cfg.eval_seeds and n - self._last_eval >= cfg.eval_every:
+        if cfg.eval_every and cfg.eval_seeds and n - self.last_eval >= cfg.eval_every:
             self.evaluate(n)
-            self._last_eval = n
         return True
 
     def evaluate(self, steps: int) -> dict[str, Any]:
-        """Score the current policy on the held-out seeds; log to TensorBoard and a file."""
+        """Score the current policy on the validation seeds; log it; keep it if the best.
+
+        Logged to TensorBoard and ``evaluations.json``; a policy better than every earlier
+        one is kept in ``best/`` (see ``TrainConfig.select_best``).
+        """
+        self.last_eval = steps
         cfg = self.trainer.config
         policy = self.trainer.policy(self.model, self.env_ref)
         episodes = rollout_seeds(self.trainer.scenario, lambda task: policy, cfg.eval_seeds)
@@ -46,6 +50,9 @@ class TrainingCallback(BaseCallback):
                 self.logger.record(f"eval/{key}", summary[key]["mean"])
         path = self.trainer.run_dir / "evaluations.json"
         log = json.loads(path.read_text()) if path.is_file() else []
+        best = max((e["reward"]["mean"] for e in log), default=-float("inf"))
+        if summary["reward"]["mean"] > best:
+            self.trainer.save_best(self.model, self.env_ref, steps, summary["reward"]["mean"])
         log.append({"steps": steps, **{k: v for k, v in summary.items() if k != "_seeds"}})
         atomic_write(path, json.dumps(log, indent=2) + "\n")
         return summary

@@ -34,6 +34,7 @@ from twin.scenario import Scenario, load_scenario
 
 CONFIG_FILE = "train_config.json"
 LATEST_FILE = "latest.json"
+BEST_DIR = "best"
 EVAL_FILE = "evaluations.json"
 
 
@@ -56,7 +57,11 @@ class TrainConfig:
     count: these networks are small, and on a 2-core machine that also steps the
     simulation a second PyTorch thread mostly waits for a core (a store run of 40,000
     steps took 18 s on one thread and about 100 s on two, measured on a busy machine).
-    ``eval_seeds`` are held out: training environments draw their seeds from ``seed``.
+    ``eval_seeds`` are validation seeds, held out from training (whose environments draw
+    their seeds from ``seed``) and, by default, disjoint from ``twin evaluate``'s test
+    seeds (1,000,000 on); with ``select_best`` the exported policy is the checkpoint
+    with the best mean validation reward (the last one if none is better), as SB3's
+    ``EvalCallback`` keeps a best model: PPO's last iterate is a noisy sample.
     """
 
     scenario: str
@@ -84,7 +89,8 @@ class TrainConfig:
     sac_buffer_size: int = 50_000
     checkpoint_every: int = 50_000
     eval_every: int = 100_000
-    eval_seeds: tuple[int, ...] = field(default=(1_000_001, 1_000_002, 1_000_003, 1_000_004))
+    eval_seeds: tuple[int, ...] = field(default=tuple(range(2_000_000, 2_000_008)))
+    select_best: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -304,15 +310,44 @@ class Trainer:
             for pattern in (f"ckpt_{old}.zip", f"norm_{old}.npz", f"buffer_{old}.pkl"):
                 (folder / pattern).unlink(missing_ok=True)
 
+    def save_best(self, model: Any, env: Any, steps: int, reward: float) -> None:
+        """Keep ``model`` as the best policy so far (``best/``, written atomically)."""
+        folder = self.run_dir / BEST_DIR
+        folder.mkdir(exist_ok=True)
+        _model_to_bytes(model, folder, POLICY_FILE)
+        save_norm(folder / NORM_FILE, env)
+        record = {"steps": steps, "validation_reward": reward}
+        atomic_write(folder / "best.json", json.dumps(record, indent=2) + "\n")
+
+    def best(self) -> dict[str, Any] | None:
+        """The best validated policy kept so far, or ``None``."""
+        path = self.run_dir / BEST_DIR / "best.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def export(self, model: Any, env: Any) -> None:
-        """Write the final policy next to the scenario it was trained on."""
+        """Write the policy to deploy next to the scenario it was trained on.
+
+        The best validated checkpoint when ``select_best`` (see :class:`TrainConfig`),
+        else the last iterate.
+        """
+        import shutil
+
         cfg = self.config
-        _model_to_bytes(model, self.run_dir, POLICY_FILE)
-        save_norm(self.run_dir / NORM_FILE, env)
+        best = self.best() if cfg.select_best else None
+        if best is not None:
+            for name in (POLICY_FILE, NORM_FILE):
+                tmp = self.run_dir / f".{name}.tmp-{os.getpid()}"
+                shutil.copyfile(self.run_dir / BEST_DIR / name, tmp)
+                os.replace(tmp, self.run_dir / name)
+        else:
+            _model_to_bytes(model, self.run_dir, POLICY_FILE)
+            save_norm(self.run_dir / NORM_FILE, env)
         meta = {"algo": cfg.algo, "layout": cfg.layout, "residual": cfg.residual,
                 "venue": self.scenario.venue,
                 "residual_scale": cfg.residual_scale, "personal_data": cfg.personal_data,
-                "steps": self.env_steps(model)}  # fmt: skip
+                "steps": best["steps"] if best else self.env_steps(model),
+                "trained_steps": self.env_steps(model),
+                "selected": "best validation reward" if best else "last"}  # fmt: skip
         atomic_write(self.run_dir / META_FILE, json.dumps(meta, indent=2) + "\n")
 
     # ------------------------------------------------------------------ run
@@ -323,11 +358,8 @@ class Trainer:
 
         from policies.callbacks import TrainingCallback
 
-        # One intra-op thread: these networks are tiny, and on a busy 2-core machine two
-        # OpenMP threads spin against other processes (a 53x32 layer took 2.5 ms, not 50 us).
-        torch.set_num_threads(1)
         cfg = self.config
-        torch.set_num_threads(cfg.torch_threads)
+        torch.set_num_threads(cfg.torch_threads)  # see TrainConfig.torch_threads
         env = self._make_env(cfg.n_envs, training=True)
         latest = self.latest()
         if latest is None:
@@ -350,6 +382,8 @@ class Trainer:
                 total_timesteps=remaining, callback=callback, reset_num_timesteps=not resumed,
                 tb_log_name="run", progress_bar=progress_bar,
             )  # fmt: skip
+        if cfg.eval_every and cfg.eval_seeds and callback.last_eval < self.env_steps(model):
+            callback.evaluate(self.env_steps(model))  # the last iterate competes too
         self.checkpoint(model, env)
         self.export(model, env)
         return {"steps": self.env_steps(model), "finished": True}

@@ -197,6 +197,14 @@ def test_training_writes_a_loadable_policy_and_evaluations(tmp_path, layout):
     assert list((run / "tb").rglob("events.out.tfevents*"))
     evals = json.loads((run / "evaluations.json").read_text())
     assert evals and all(e["steps"] >= 1024 for e in evals)
+    assert evals[-1]["steps"] == 2048  # the last iterate is validated too
+    # The exported policy is the best validated one, byte for byte.
+    best = json.loads((run / "best" / "best.json").read_text())
+    rewards = {e["steps"]: e["reward"]["mean"] for e in evals}
+    assert best["validation_reward"] == max(rewards.values()) == rewards[best["steps"]]
+    assert (run / "policy.zip").read_bytes() == (run / "best" / "policy.zip").read_bytes()
+    meta = json.loads((run / "policy.json").read_text())
+    assert meta["selected"] == "best validation reward" and meta["steps"] == best["steps"]
     assert {"mean", "ci_low", "ci_high"} <= set(evals[-1]["reward"])
     env = HotelEnv(SMALL)
     policy = make_policy(str(run / "policy.zip"), env.task)
