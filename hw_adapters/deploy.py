@@ -43,7 +43,7 @@ from hw_adapters.audit import Mode
 from hw_adapters.controller import Controller, open_adapters, point_commands
 from hw_adapters.feed import FeedReader
 from hw_adapters.pointmap import PointMap
-from hw_adapters.venues import site_binding
+from hw_adapters.venues import site_binding, site_scenario
 from hw_adapters.venues.base import from_iso, to_iso
 from policies.base import Policy
 from twin.errors import HardwareError, PointMapError
@@ -103,6 +103,7 @@ class Deployment:
     ) -> None:
         from policies import make_policy
 
+        scenario = site_scenario(scenario)  # a neighbourhood's site: its first home
         self.point_map = point_map
         self.scenario = scenario
         self.out = Path(out)

@@ -12,7 +12,8 @@ and plays the building behind them with the twin's own World (physics and people
 with a reality gap (:class:`~hw_adapters.gap.RealityGap`): another envelope, actuator
 lag, sensor delay, noise and quantisation, lost messages. It writes ``site.json`` (the
 map rewired to its endpoints, with the controller's credentials) and ``scenario.json``
-into its folder for ``twin deploy``.
+into its folder for ``twin deploy``. A site is one building: of a neighbourhood of homes,
+one home (:func:`hw_adapters.venues.site_scenario`, ``home``).
 
 One site step (``dt`` of the scenario, ``dt / speed`` of wall time):
 
@@ -23,7 +24,9 @@ One site step (``dt`` of the scenario, ``dt / speed`` of wall time):
    since), else the building's own control (the scenario's thermostat schedule and the
    venue's house settings), which the rig also writes into the device; a new value is in
    force ``actuator_lag_steps`` later;
-2. *step the World* one control step under those commands;
+2. *step the World* one control step under those commands; occupants' overrides the
+   venue's people made (a resident at the home's thermostat) are written into the
+   BACnet device at the operator priority, or released, as a real thermostat does;
 3. *publish the sensors* (noise, quantisation, drops) and then the feed (the site clock,
    forecast, tariff and venue context with the consent rule applied at source).
 
@@ -52,7 +55,7 @@ from hw_adapters.testing.bacnet_device import BacnetDevice
 from hw_adapters.testing.modbus_device import ModbusDevice
 from hw_adapters.testing.ports import free_tcp_port, free_udp_port
 from hw_adapters.testing.site import with_sections
-from hw_adapters.venues import site_binding
+from hw_adapters.venues import site_binding, site_scenario
 from twin.errors import PointMapError
 from twin.physics.passes import ACC_ENERGY_LIGHT_J
 from twin.scenario import Scenario
@@ -85,6 +88,8 @@ class Rig:
         speed: site seconds per wall-clock second.
         ports: ``"free"`` (ports chosen now) or ``"map"`` (the map's own).
         fast: short heartbeats for tests (:data:`FAST`).
+        home: which home of a neighbourhood the site is (default: the first; only for
+            home scenarios).
 
     Raises:
         PointMapError: the map's venue is not the scenario's, or it lacks what the
@@ -102,7 +107,9 @@ class Rig:
         speed: float = 1.0,
         ports: str = "free",
         fast: bool = False,
+        home: int | None = None,
     ) -> None:
+        scenario = site_scenario(scenario, home)
         if point_map.venue != scenario.venue:
             raise PointMapError(
                 f"point map {point_map.name!r} is for a {point_map.venue} site; scenario "
@@ -139,6 +146,8 @@ class Rig:
         self._stop = threading.Event()
         self._history: dict[str, deque[tuple[int, float]]] = {}
         self._written: dict[str, float] = {}
+        self._held: dict[str, float] = {}  # occupants' overrides written into the device
+        self._in_force: dict[str, np.ndarray] = {}
         self._started: list[Any] = []
         try:
             self._start(point_map, ports, fast)
@@ -314,6 +323,8 @@ class Rig:
             return float(bool(w.zone_occupied[0, z]))
         elif q == "count":
             return float(w.count[0, z])
+        elif q in ("light_lux", "light_cct_k"):  # a light reporting its state
+            return float(self._in_force[q][z]) if q in self._in_force else np.nan
         elif q == "heat_setpoint_c":
             return float(w.setpoint[0, z])
         elif q == "cool_setpoint_c":
@@ -353,9 +364,37 @@ class Rig:
     def step(self) -> None:
         """One site step: sample the actuators, step the World, publish (module docstring)."""
         values = self._sample_commands()
-        self.world.step(self.binding.commands(values))
+        commands = self.binding.commands(values)
+        self.world.step(commands)  # arbitration leaves the values in force in ``commands``
+        self._in_force = {"light_lux": np.array(commands.light_lux[0]),
+                          "light_cct_k": np.array(commands.light_cct_k[0])}  # fmt: skip
         self.step_index += 1
+        self._occupant_overrides()
         self._publish()
+
+    def _occupant_overrides(self) -> None:
+        """Write the occupants' overrides into the BACnet device at the operator priority.
+
+        A resident turning the thermostat up holds the set-point there until they let
+        go (the World relinquishes it), when the rig releases the slot.
+        """
+        held = self.binding.occupant_overrides(self.world)
+        if not held or self.bacnet is None or "bacnet" in self.down:
+            return
+        assert self.point_map.bacnet is not None
+        prio = self.point_map.bacnet.override_priority
+        zones = {z: i for i, z in enumerate(self.binding.zone_names)}
+        for p in self.writable:
+            if p.protocol != "bacnet" or p.quantity not in held or p.owner not in zones:
+                continue
+            value = float(held[p.quantity][zones[p.owner]])
+            if np.isfinite(value):
+                if self._held.get(p.name) != value:
+                    self.bacnet.set_value(p.name, value, priority=prio)
+                    self._held[p.name] = value
+            elif p.name in self._held:
+                self.bacnet.release(p.name, prio)
+                del self._held[p.name]
 
     @property
     def done(self) -> bool:

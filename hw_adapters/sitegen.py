@@ -9,6 +9,11 @@ bounds, the thermostat's set-points as fail-safe values and generous rate limits
 site's weather station and electricity meter. ``python -m hw_adapters.sitegen SCENARIO``
 prints it as TOML; the maps shipped in ``hw_adapters/examples/`` were made this way.
 
+A home is one thermostat: by default every zone's points are on its BACnet device (the
+residents' overrides at its panel are writes at the operator priority), the lights only
+report their state (residents switch them; the thermostat does not command them) and
+the smart meter is on Modbus.
+
 >>> pm = rig_point_map("hotel_small")
 >>> len(pm.points), pm.point("room_1.heat").protocol, pm.point("room_2.heat").protocol
 (115, 'bacnet', 'modbus')
@@ -50,6 +55,7 @@ def rig_point_map(
     bacnet: Sequence[str] | None = None,
     modbus: Sequence[str] | None = None,
     name: str | None = None,
+    meter: str | None = None,
 ) -> PointMap:
     """A point map covering every zone (and display) of ``scenario``.
 
@@ -58,14 +64,21 @@ def rig_point_map(
         bacnet: zones served by the BACnet device (default: the first zone).
         modbus: zones served by the Modbus device (default: the second zone, if there
             are three or more). Every other zone, the displays and the weather station
-            are on MQTT; the electricity meter is on Modbus (or MQTT without Modbus).
+            are on MQTT.
         name: the site's name (default: ``<scenario>-rig``).
+        meter: the electricity meter's protocol (default: Modbus if any zone is, else
+            MQTT; a home's smart meter: Modbus).
+
+    A home's defaults differ (module docstring): every zone on BACnet, lights read-only.
     """
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     b = build_building(s)
     zones = list(b.zone_names)
-    bacnet = list(bacnet if bacnet is not None else zones[:1])
-    modbus = list(modbus if modbus is not None else (zones[1:2] if len(zones) >= 3 else []))
+    home = s.venue == "home"
+    bacnet = list(bacnet if bacnet is not None else zones if home else zones[:1])
+    modbus = list(modbus if modbus is not None else (zones[1:2] if len(zones) >= 3 and not home
+                                                     else []))  # fmt: skip
+    meter = meter or ("modbus" if modbus or home else "mqtt")
     prefix = f"twin/{s.name}"
     c, th = s.control, s.thermostat
     points: list[dict[str, Any]] = []
@@ -95,7 +108,7 @@ def rig_point_map(
         if writable:
             p["writable"] = True
         p.update(fields)
-        if proto == "mqtt" and quantity == "light_lux":
+        if proto == "mqtt" and quantity == "light_lux" and "max" in fields:
             p["scale"] = 255.0 / fields["max"]  # HA brightness 0-255
         points.append(p)
 
@@ -115,9 +128,13 @@ def rig_point_map(
         add(own, proto, f"{zone}.cool", "cool_setpoint_c", "degC", True, **sp,
             fail_safe=th.cooling_setpoint_c)  # fmt: skip
         max_lux = float(b.max_lux[z])
+        lo, hi = float(b.cct_min[z]), float(b.cct_max[z])
+        if home:  # the residents switch the lights; the site only reports them
+            add(own, proto, f"{zone}.light", "light_lux", "lx")
+            add(own, proto, f"{zone}.cct", "light_cct_k", "K")
+            continue
         add(own, proto, f"{zone}.light", "light_lux", "lx", True, min=0.0, max=max_lux,
             fail_safe=min(float(th.light_lux), max_lux))  # fmt: skip
-        lo, hi = float(b.cct_min[z]), float(b.cct_max[z])
         add(own, proto, f"{zone}.cct", "light_cct_k", "K", True, min=lo, max=hi,
             fail_safe=min(max(float(th.light_cct_k), lo), hi))  # fmt: skip
         if store is not None:
@@ -136,7 +153,7 @@ def rig_point_map(
                 options=cats)  # fmt: skip
     add({}, "mqtt", "site.t_out", "t_out_c", "degC")
     add({}, "mqtt", "site.ghi", "ghi_w_m2", "W/m2")
-    add({}, "modbus" if modbus else "mqtt", "site.energy", "energy_kwh", "kWh")
+    add({}, meter, "site.energy", "energy_kwh", "kWh")
     data: dict[str, Any] = {
         "name": name or f"{s.name}-rig",
         "venue": s.venue,
@@ -147,7 +164,7 @@ def rig_point_map(
         "envelope": {"min_deadband_k": DEADBAND_K},
         "points": points,
     }  # fmt: skip
-    if modbus:
+    if modbus or meter == "modbus":
         data["modbus"] = {"host": "127.0.0.1", "port": 5020, "heartbeat_register": HEARTBEAT}
     if bacnet:
         data["bacnet"] = {"device_address": "127.0.0.1:47808", "local_address":

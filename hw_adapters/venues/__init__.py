@@ -17,11 +17,12 @@ broker (:mod:`hw_adapters.feed`). A binding does, per venue:
   replay of ``twin validate``.
 
 The registry maps a scenario's ``venue`` to its binding, imported on first use, as
-:mod:`twin.venues` maps venues to plugins. A new venue (the home) adds one line here and
-one module.
+:mod:`twin.venues` maps venues to plugins. A new venue adds one line here and one
+module. A site is one building; for the home venue, whose scenario is a neighbourhood,
+:func:`site_scenario` pins the one home a site is (:mod:`hw_adapters.venues.home`).
 
 >>> sorted(binding_names())
-['hotel', 'store']
+['home', 'hotel', 'store']
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from twin.errors import PointMapError
+from twin.errors import PointMapError, ScenarioError
 
 if TYPE_CHECKING:
     from hw_adapters.venues.base import SiteBinding
+    from twin.scenario import Scenario
     from twin.venues.base import Task
 
 _REGISTRY: dict[str, str] = {
     "hotel": "hw_adapters.venues.hotel:HotelSite",
     "store": "hw_adapters.venues.store:StoreSite",
+    "home": "hw_adapters.venues.home:HomeSite",
 }
 
 
@@ -61,3 +64,22 @@ def site_binding(task: Task) -> SiteBinding:
         )
     module, _, cls = entry.partition(":")
     return getattr(import_module(module), cls)(task)  # type: ignore[no-any-return]
+
+
+def site_scenario(scenario: Scenario, home: int | None = None) -> Scenario:
+    """The scenario of the one site that runs: home ``home`` of a neighbourhood, else as is.
+
+    Raises:
+        ScenarioError: ``home`` is given for a venue other than the home, or is not a
+            home of the neighbourhood.
+    """
+    if scenario.venue == "home":
+        from hw_adapters.venues.home import home_site_scenario
+
+        return home_site_scenario(scenario, home)
+    if home is not None:
+        raise ScenarioError(
+            f"--home {home}: scenario {scenario.name!r} is a {scenario.venue}, not a "
+            "neighbourhood of homes; leave --home out"
+        )
+    return scenario

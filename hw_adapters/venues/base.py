@@ -226,6 +226,15 @@ class SiteBinding:
         """The feed's ``context`` object for copy 0 of ``world`` (consent enforced here)."""
         raise NotImplementedError
 
+    def occupant_overrides(self, world: World) -> dict[str, np.ndarray]:
+        """Occupants' overrides the site's own devices hold now (the rig writes them).
+
+        Quantity -> ``(nz,)`` values, NaN where nobody holds the zone. The rig writes
+        them at the BACnet operator priority, where ``twin deploy`` finds them; venues
+        whose occupants do not override (the default) return nothing.
+        """
+        return {}
+
     def own_control(self, world: World) -> dict[str, np.ndarray]:
         """What the building's own control commands for the step about to run.
 

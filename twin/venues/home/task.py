@@ -31,7 +31,8 @@ from twin.venues.layout import ZoneLayout
 from twin.world import SITE_BOUNDS, SITE_FEATURES
 
 if TYPE_CHECKING:
-    from twin.venues.home.venue import HomeVenue
+    from twin.interface import Measurements
+    from twin.venues.home.venue import HomeContext, HomeVenue
     from twin.world import World
 
 #: Per-zone observation features (name, unit, what it is).
@@ -124,18 +125,31 @@ class HomeTask:
     def observe(self, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The flat observation ``(n_envs, obs_size)`` and the homes whose routine it used.
 
-        A new reading (the World's clock moved on) is first added to the learned model;
-        a new episode (the World was reset) starts a new one.
+        A new episode (the World was reset) starts a new learned model; the World's
+        Measurements and context then go through :meth:`encode`.
         """
         w = self.world
-        meas = w.measurements()
-        ctx = self.venue.context()
         if w.sim is not self._sim:
             self.learning.reset()
             self._sim, self._last_t = w.sim, -1.0
+        return self.encode(w.measurements(), self.venue.context(), self.personal_data, out)
+
+    def encode(
+        self,
+        meas: Measurements,
+        ctx: HomeContext,
+        personal_data: bool,
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Encode ``meas`` and ``ctx`` (the twin's, or a real thermostat's) with the consent rule.
+
+        Public so that a deployment (:mod:`hw_adapters.venues.home`) runs exactly this
+        encoder on a site's readings. A new reading (later than the last) is first added
+        to the learned model.
+        """
         hour = self.calendar.hour_of(meas.time_s)
         weekday = self.calendar.weekday_of(meas.time_s)
-        allowed = self.allowed()
+        allowed = (np.asarray(ctx.consent) == 1) & bool(personal_data)
         if meas.time_s > self._last_t:
             self._known = self.learning.learn(
                 hour, weekday, allowed, meas.presence, meas.temperature_c, meas.heat_setpoint_c,
@@ -143,13 +157,13 @@ class HomeTask:
             ).copy()  # fmt: skip
             self._last_t = meas.time_s
         if out is None:
-            out = np.empty((w.n_envs, self.obs_size), np.float32)
+            out = np.empty((meas.temperature_c.shape[0], self.obs_size), np.float32)
         ln = self.learning
         encode_observation(
             out, meas.temperature_c, meas.presence, meas.heat_setpoint_c, meas.cool_setpoint_c,
             ctx.heat_source, ctx.is_bedroom.astype(np.float64), float(ctx.program[0]), allowed,
             self.prior_sp, ln.sp, ln.rate, ln.since, ln.n_obs, ln.n_occ, ln.slot_of(hour), weekday,
-            w.dt_h, np.ascontiguousarray(meas.site), self.obs_low, self.obs_high,
+            self.world.dt_h, np.ascontiguousarray(meas.site), self.obs_low, self.obs_high,
         )  # fmt: skip
         return out, self._known
 
