@@ -323,8 +323,8 @@ class Rig:
             return float(bool(w.zone_occupied[0, z]))
         elif q == "count":
             return float(w.count[0, z])
-        elif q in ("light_lux", "light_cct_k"):  # a light reporting its state
-            return float(self._in_force[q][z]) if q in self._in_force else np.nan
+        elif q in ("light_lux", "light_cct_k"):  # a light reporting its level, in whole units
+            return float(np.round(self._in_force[q][z])) if q in self._in_force else np.nan
         elif q == "heat_setpoint_c":
             return float(w.setpoint[0, z])
         elif q == "cool_setpoint_c":

@@ -11,8 +11,8 @@ prints it as TOML; the maps shipped in ``hw_adapters/examples/`` were made this 
 
 A home is one thermostat: by default every zone's points are on its BACnet device (the
 residents' overrides at its panel are writes at the operator priority), the lights only
-report their state (residents switch them; the thermostat does not command them) and
-the smart meter is on Modbus.
+report their state (residents switch them; the thermostat does not command them), there
+is no illuminance sensor and the smart meter is on Modbus.
 
 >>> pm = rig_point_map("hotel_small")
 >>> len(pm.points), pm.point("room_1.heat").protocol, pm.point("room_2.heat").protocol
@@ -122,7 +122,8 @@ def rig_point_map(
         add(own, proto, f"{zone}.temp", "temperature_c", "degC", **stale)
         add(own, proto, f"{zone}.presence", "presence", "0/1")
         add(own, proto, f"{zone}.count", "count", "people")
-        add(own, proto, f"{zone}.lux", "illuminance_lux", "lx")
+        if not home:  # a home's thermostat reads no illuminance (hw_adapters.venues.home)
+            add(own, proto, f"{zone}.lux", "illuminance_lux", "lx")
         add(own, proto, f"{zone}.heat", "heat_setpoint_c", "degC", True, **sp,
             fail_safe=th.heating_setpoint_c)  # fmt: skip
         add(own, proto, f"{zone}.cool", "cool_setpoint_c", "degC", True, **sp,

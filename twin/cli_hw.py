@@ -66,6 +66,12 @@ def _rig_serve(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Folder for the broker, site.json, ...")
     ] = None,
+    home: Annotated[
+        int | None,
+        typer.Option(
+            "--home", help="Which home of a neighbourhood the site is (default: the first, 0)."
+        ),
+    ] = None,
     ports: Annotated[str, typer.Option("--ports", help="free | map")] = "free",
     linger: Annotated[
         float, typer.Option("--linger", help="Wall seconds to keep serving after the end.")
@@ -83,13 +89,14 @@ def _rig_serve(
     from hw_adapters.gap import RealityGap, load_gap
     from hw_adapters.pointmap import load_point_map
     from hw_adapters.rig import Rig, with_horizon
+    from hw_adapters.venues import site_scenario
     from twin.errors import ScenarioError
     from twin.rundir import default_run_dir
     from twin.scenario import load_scenario
 
     if ports not in ("free", "map"):
         raise ScenarioError(f"--ports {ports!r}: use free or map")
-    s = with_horizon(load_scenario(scenario), hours)
+    s = site_scenario(with_horizon(load_scenario(scenario), hours), home)
     pm = load_point_map(points)
     g = load_gap(gap) if gap is not None else RealityGap()
     folder = workdir or default_run_dir("rig", s.name, seed if seed is not None else 0)

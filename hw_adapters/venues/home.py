@@ -19,7 +19,9 @@ The feed's ``context`` is what a thermostat knows beside its sensors::
 thermostat's shipped program now, ``source`` which level holds each zone's heating
 set-point (the thermostat's hold log). Nothing about the residents is in it: the
 encoder needs no preference (the thermostat learns set-points from overrides, with
-consent, on the deploy side) and residents are presence counts per zone. Residents'
+consent, on the deploy side) and residents are presence counts per zone. A home has no
+illuminance sensor (the encoder reads none), and its lights report their level in
+whole lux, which ``twin validate`` needs for the lighting's electricity. Residents'
 overrides at the thermostat are writes at BACnet's operator priority on the site
 (:meth:`HomeSite.occupant_overrides`), which ``twin deploy`` picks up each step.
 """
@@ -125,6 +127,9 @@ class HomeSite(SiteBinding):
     """The home's site binding (see the module docstring)."""
 
     venue = "home"
+    #: No illuminance: the encoder does not read it, and with the lights on and no
+    #: daylight a room's illuminance is the level its resident chose.
+    zone_sensors = ("temperature_c", "presence", "count")
     #: The thermostat commands heating and cooling only; the residents switch the lights.
     zone_commands = ("heat_setpoint_c", "cool_setpoint_c")
 

@@ -118,14 +118,16 @@ def _keys(obj: Any) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("name", "hours", "steps"), [("hotel_small", 24, 40), ("store_small", 3, 90)]
+    ("name", "hours", "steps"),
+    [("hotel_small", 24, 40), ("store_small", 3, 90), ("homes_small", 24, 60)],
 )
 def test_no_personal_data_in_any_topic_or_register(
     name: str, hours: float, steps: int, tmp_path: Path
 ) -> None:
     need_mosquitto()
+    home = 3 if name == "homes_small" else None  # a household that did not consent
     with Rig(scenario(name, hours), rig_map(name), tmp_path / "rig", gap=RealityGap.zero(),
-             fast=True) as rig:  # fmt: skip
+             fast=True, home=home) as rig:  # fmt: skip
         users = rig.broker.names
         pw = rig.broker.password_file(users.auditor).read_text().strip()
         auditor = Client(rig.broker.port, users.auditor, pw, rig.broker.tls.ca)  # type: ignore[union-attr]
@@ -142,6 +144,10 @@ def test_no_personal_data_in_any_topic_or_register(
                     target.update(float(v) for v in slots.prefs[[0, 2, 3], 0, r])
                     if slots.consent[0, r] == 0:  # every field, not only what is encoded
                         private.update(float(v) for v in slots.prefs[:, 0, r])
+            elif name == "homes_small":  # nothing about residents is published, with consent or not
+                assert slots.consent[0] == 0
+                private.update(float(v) for v in slots.traits[:, 0, : slots.size[0]].ravel())
+                shared.add(float(rig.world.t_out[rig.world.t, 0]))  # published: the scan works
             else:
                 inside = slots.stage[0] != 0
                 for m in np.flatnonzero(inside):

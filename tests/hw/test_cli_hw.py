@@ -59,3 +59,22 @@ def test_validate_refuses_what_is_not_a_deployment(
 ) -> None:
     assert main(["validate", str(tmp_path)]) == 2
     assert "not a complete deployment run directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("scenario", "home", "message"),
+    [
+        ("homes_small", "6", "--home 6: scenario 'homes-small' has 6 homes (0 to 5)"),
+        ("homes_small", "-1", "--home -1: scenario 'homes-small' has 6 homes (0 to 5)"),
+        ("hotel_small", "1", "is a hotel, not a neighbourhood of homes"),
+    ],
+)
+def test_a_home_that_is_not_there_is_one_line_and_starts_nothing(
+    scenario: str, home: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    points = EXAMPLES / f"{scenario}_rig.toml"
+    code = main(["rig", "serve", scenario, "--points", str(points), "--home", home,
+                 "--workdir", str(tmp_path / "rig")])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in " ".join(err[0].split())
+    assert not (tmp_path / "rig").exists()

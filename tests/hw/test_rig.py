@@ -31,23 +31,25 @@ TWIN_ZONE_COLUMNS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["hotel_small", "store_small"])
+@pytest.mark.parametrize("name", ["hotel_small", "store_small", "homes_small"])
 def test_shipped_rig_maps_are_what_the_generator_makes(name: str) -> None:
     shipped = (EXAMPLES / f"{name}_rig.toml").read_text()
     body = to_toml(rig_point_map(name))
     assert shipped.endswith(body)
 
 
-@pytest.mark.parametrize(("name", "steps"), [("hotel_small", 20), ("store_small", 75)])
+@pytest.mark.parametrize(
+    ("name", "steps"), [("hotel_small", 20), ("store_small", 75), ("homes_small", 36)]
+)
 def test_deploy_side_observation_equals_the_twins(name: str, steps: int, tmp_path: Path) -> None:
     """Zero gap: what twin deploy encodes from points and feed is the twin's observation."""
-    s = scenario(name, 24 if name == "hotel_small" else 3)
+    s = scenario(name, 3 if name == "store_small" else 24)
     with Rig(s, rig_map(name), tmp_path / "rig", gap=RealityGap.zero(), fast=True) as rig:
         for _ in range(steps):  # a state with guests (shoppers) in the building
             rig.step()
         twin_obs, twin_known = rig.world.venue.task(personal_data=True).observe()
         pm = site_map(rig)
-        binding = site_binding(World(s, 1).venue.task(personal_data=True))
+        binding = site_binding(World(rig.scenario, 1).venue.task(personal_data=True))
         assert pm.mqtt is not None
         with FeedReader(pm.mqtt) as feed:
             ctl = Controller(pm, open_adapters(pm), tmp_path / "audit.jsonl", mode="dry-run")
