@@ -307,6 +307,15 @@ def _register_hw() -> None:
 _register_hw()
 
 
+def _register_scale() -> None:
+    from twin.cli_scale import register  # scale commands: sweep, tune, dashboard
+
+    register(app)
+
+
+_register_scale()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script; returns the exit status.
 
