@@ -119,6 +119,8 @@ def _sweep(
         f"done: {outcome.computed} cell(s) computed, {outcome.reused} reused{failed} in "
         f"{wall:.1f} s; table: {out}/results.parquet, plots: {out}/plots/"
     )
+    if outcome.failed:
+        raise typer.Exit(1)  # the table is complete; its error column says what failed
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,8 @@ def run_pool(payloads: Sequence[Payload], on_result: OnResult, workers: int) -> 
 
 def import_ray() -> Any:
     """The ``ray`` module, or :class:`DependencyNotInstalled` with the pip hint."""
+    # No usage statistics leave this machine (Ray would otherwise report to its makers).
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
     except ImportError:
