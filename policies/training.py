@@ -387,14 +387,14 @@ class Trainer:
             resumed = True
         callback = TrainingCallback(self, env)
         remaining = (cfg.total_steps - self.env_steps(model)) * self.slots
-        if (self.run_dir / STOPPED_FILE).is_file():
-            remaining = 0  # it beat the baseline before it was interrupted
-        if remaining > 0:
+        done = self.stopped() is not None  # it beat the baseline before it was interrupted
+        if remaining > 0 and not done:
             model.learn(
                 total_timesteps=remaining, callback=callback, reset_num_timesteps=not resumed,
                 tb_log_name="run", progress_bar=progress_bar,
             )  # fmt: skip
-        if cfg.eval_every and cfg.eval_seeds and callback.last_eval < self.env_steps(model):
+        validate_last = cfg.eval_every and cfg.eval_seeds and not done
+        if validate_last and callback.last_eval < self.env_steps(model):
             callback.evaluate(self.env_steps(model))  # the last iterate competes too
         self.checkpoint(model, env)
         self.export(model, env)
