@@ -32,7 +32,7 @@ from twin.venues import venue_class
 #: Venue -> (scenario, baseline, README recipe: TrainConfig fields, eval_every).
 RECIPES: dict[str, tuple[str, str, dict[str, Any], int]] = {
     "hotel": ("hotel", "rule_based", {"total_steps": 600_000}, 50_000),
-    "store": ("store", "rule_based", {"total_steps": 1_500_000}, 100_000),
+    "store": ("store", "rule_based", {"total_steps": 240_000, "residual": "fixed"}, 40_000),
     "homes": (
         "homes", "learning_thermostat",
         {"total_steps": 10_000_000, "n_envs": 64, "layout": "flat",
