@@ -31,7 +31,41 @@ class TrainingCallback(BaseCallback):
             self.trainer.checkpoint(self.model, self.env_ref)
             self._last_ckpt = n
         if cfg.eval_every and cfg.eval_seeds and n - self.last_eval >= cfg.eval_every:
-            self.evaluate(n)
+            summary = self.evaluate(n)
+            if cfg.stop_when_beats and self.beats_baseline(summary, n):
+                return False  # SB3 stops learning; Trainer.run exports the policy
+        return True
+
+    def baseline_summary(self) -> dict[str, Any]:
+        """The ``stop_when_beats`` baseline on the validation seeds (computed once, kept)."""
+        from policies import make_policy
+
+        cfg = self.trainer.config
+        path = self.trainer.run_dir / "baseline_eval.json"
+        if path.is_file():
+            saved = json.loads(path.read_text())
+            if saved.get("policy") == cfg.stop_when_beats:
+                return saved["summary"]  # type: ignore[no-any-return]
+        scenario = self.trainer.scenario
+        episodes = rollout_seeds(
+            scenario, lambda task: make_policy(cfg.stop_when_beats, task), cfg.eval_seeds
+        )
+        summary = summarise(episodes, headline_kpis(scenario))
+        record = {"policy": cfg.stop_when_beats, "seeds": list(cfg.eval_seeds), "summary": summary}
+        atomic_write(path, json.dumps(record, indent=2) + "\n")
+        return summary
+
+    def beats_baseline(self, summary: dict[str, Any], steps: int) -> bool:
+        """Whether the policy's reward CI lies above the baseline's; if so, record it."""
+        base = self.baseline_summary()["reward"]
+        mine = summary["reward"]
+        if not mine["ci_low"] > base["ci_high"]:
+            return False
+        from policies.training import STOPPED_FILE
+
+        record = {"steps": steps, "baseline": self.trainer.config.stop_when_beats,
+                  "reward": mine, "baseline_reward": base}  # fmt: skip
+        atomic_write(self.trainer.run_dir / STOPPED_FILE, json.dumps(record, indent=2) + "\n")
         return True
 
     def evaluate(self, steps: int) -> dict[str, Any]:

@@ -36,6 +36,8 @@ CONFIG_FILE = "train_config.json"
 LATEST_FILE = "latest.json"
 BEST_DIR = "best"
 EVAL_FILE = "evaluations.json"
+#: Written when training stopped early because it beat ``stop_when_beats``.
+STOPPED_FILE = "stopped.json"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class TrainConfig:
     seeds (1,000,000 on); with ``select_best`` the exported policy is the checkpoint
     with the best mean validation reward (the last one if none is better), as SB3's
     ``EvalCallback`` keeps a best model: PPO's last iterate is a noisy sample.
+    ``stop_when_beats`` names a baseline of the venue: at each evaluation the policy's
+    validation reward is compared with the baseline's on the same seeds, and training
+    stops as soon as the two 95 % intervals separate in the policy's favour (its lower
+    end above the baseline's upper end), keeping that policy (early stopping when the
+    baseline is beaten; ``None``: train to ``total_steps``).
     """
 
     scenario: str
@@ -91,6 +98,7 @@ class TrainConfig:
     eval_every: int = 100_000
     eval_seeds: tuple[int, ...] = field(default=tuple(range(2_000_000, 2_000_008)))
     select_best: bool = True
+    stop_when_beats: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -109,6 +117,8 @@ class TrainConfig:
             problems.append(f"gamma = {self.gamma} must be in (0, 1]")
         if self.learning_rate <= 0:
             problems.append(f"learning_rate = {self.learning_rate} must be > 0")
+        if self.stop_when_beats is not None and not (self.eval_every and len(self.eval_seeds) > 1):
+            problems.append("stop_when_beats needs eval_every > 0 and at least two eval_seeds")
         if problems:
             raise TwinError("training config: " + "; ".join(problems))
 
@@ -377,16 +387,25 @@ class Trainer:
             resumed = True
         callback = TrainingCallback(self, env)
         remaining = (cfg.total_steps - self.env_steps(model)) * self.slots
-        if remaining > 0:
+        done = self.stopped() is not None  # it beat the baseline before it was interrupted
+        if remaining > 0 and not done:
             model.learn(
                 total_timesteps=remaining, callback=callback, reset_num_timesteps=not resumed,
                 tb_log_name="run", progress_bar=progress_bar,
             )  # fmt: skip
-        if cfg.eval_every and cfg.eval_seeds and callback.last_eval < self.env_steps(model):
+        validate_last = cfg.eval_every and cfg.eval_seeds and not done
+        if validate_last and callback.last_eval < self.env_steps(model):
             callback.evaluate(self.env_steps(model))  # the last iterate competes too
         self.checkpoint(model, env)
         self.export(model, env)
-        return {"steps": self.env_steps(model), "finished": True}
+        stopped = self.stopped()
+        return {"steps": self.env_steps(model), "finished": True,
+                "stopped_early": stopped is not None}  # fmt: skip
+
+    def stopped(self) -> dict[str, Any] | None:
+        """Why training stopped before ``total_steps`` (it beat the baseline), or ``None``."""
+        path = self.run_dir / STOPPED_FILE
+        return json.loads(path.read_text()) if path.is_file() else None
 
     def policy(self, model: Any, env: Any) -> TrainedPolicy:
         """The policy as it would be deployed now (for evaluation during training)."""

@@ -154,6 +154,11 @@ def test_run_unknown_policy_and_non_run_dir_are_clear_errors(tmp_path):
     assert not (tmp_path / "x").exists()
     res = run_cli("compare", str(tmp_path))
     assert res.returncode == 2 and "not a run directory" in res.stderr
+    res = run_cli(
+        "train", str(HOTEL_SMALL), "--stop-when-beats", "smart", "--out", str(tmp_path / "t")
+    )
+    assert res.returncode == 2 and "--stop-when-beats 'smart'" in res.stderr
+    assert not (tmp_path / "t").exists()
 
 
 @pytest.mark.parametrize(

@@ -212,6 +212,14 @@ def train(
         int,
         typer.Option("--eval-every", help="Steps between held-out evaluations (0: off).", min=0),
     ] = 100_000,
+    stop_when_beats: Annotated[
+        str | None,
+        typer.Option(
+            "--stop-when-beats",
+            help="Stop as soon as the validation reward's 95 % CI lies above this baseline's "
+            "(evaluated every --eval-every steps on the same validation seeds).",
+        ),
+    ] = None,
     out: OutOpt = None,
     resume: Annotated[
         Path | None, typer.Option("--resume", help="Continue an interrupted run directory.")
@@ -237,12 +245,17 @@ def train(
         names = baseline_names(s.venue)
         if residual != "none" and residual not in names:
             raise PolicyError(f"--residual {residual!r}: use one of {', '.join(names)} or none")
+        if stop_when_beats is not None and stop_when_beats not in names:
+            raise PolicyError(
+                f"--stop-when-beats {stop_when_beats!r}: use one of {', '.join(names)}"
+            )
         layout = layout or default_layout(s)
         config = TrainConfig(
             scenario=str(scenario_path(scenario).resolve()), algo=cast(Any, algo),
             layout=cast(Any, layout), total_steps=steps, n_envs=envs,
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
+            stop_when_beats=stop_when_beats,
             **{**venue_class(s.venue).train_defaults, **({"use_sde": True} if sde else {})},
         )  # fmt: skip
         out = out or default_run_dir("train", s.name, seed)
@@ -254,6 +267,14 @@ def train(
     console.print(
         f"done: {result['steps']:,} steps in {wall:.0f} s; policy: {trainer.run_dir / 'policy.zip'}"
     )
+    stopped = trainer.stopped()
+    if stopped is not None:
+        mine, base = stopped["reward"], stopped["baseline_reward"]
+        console.print(
+            f"stopped early: validation reward {mine['mean']:.2f} [{mine['ci_low']:.2f}, "
+            f"{mine['ci_high']:.2f}] beats {stopped['baseline']} {base['mean']:.2f} "
+            f"[{base['ci_low']:.2f}, {base['ci_high']:.2f}]"
+        )
 
 
 @app.command()
@@ -305,6 +326,15 @@ def _register_hw() -> None:
 
 
 _register_hw()
+
+
+def _register_scale() -> None:
+    from twin.cli_scale import register  # scale commands: sweep, tune, dashboard
+
+    register(app)
+
+
+_register_scale()
 
 
 def main(argv: list[str] | None = None) -> int:

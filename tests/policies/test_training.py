@@ -14,6 +14,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv
 
 from policies import make_policy
+from policies.evaluation import headline_kpis, rollout_seeds, summarise
 from policies.hotel import RuleBasedPolicy
 from policies.residual import ResidualVecEnv
 from policies.training import TrainConfig, Trainer
@@ -22,6 +23,7 @@ from tests.conftest import ROOT, SCENARIOS, run_cli
 from twin.envs.hotel import HotelEnv, HotelVectorEnv
 from twin.errors import TwinError
 from twin.physics.passes import ACC_COST, ACC_DISCOMFORT_KH
+from twin.scenario import load_scenario
 
 SMALL = SCENARIOS / "hotel_small.toml"
 
@@ -189,7 +191,7 @@ def test_training_writes_a_loadable_policy_and_evaluations(tmp_path, layout):
     trainer = Trainer.create(_config(tmp_path, layout=layout), tmp_path / "run")
     result = trainer.run(progress_bar=False)
     run = tmp_path / "run"
-    assert result == {"steps": 2048, "finished": True}
+    assert result == {"steps": 2048, "finished": True, "stopped_early": False}
     assert json.loads((run / "policy.json").read_text())["layout"] == layout
     for name in ("policy.zip", "policy.json", "obs_norm.npz", "scenario.json",
                  "train_config.json", "latest.json", "evaluations.json"):  # fmt: skip
@@ -221,6 +223,55 @@ def test_training_writes_a_loadable_policy_and_evaluations(tmp_path, layout):
     else:
         with pytest.raises(TwinError, match="trained for observations of size"):
             make_policy(str(run / "policy.zip"), other.task)
+
+
+def _baseline_cache(run, reward_mean):
+    """A cached validation of the ``fixed`` baseline with the given reward interval."""
+    reward = {"mean": reward_mean, "ci_low": reward_mean - 1, "ci_high": reward_mean + 1, "n": 2}
+    record = {"policy": "fixed", "seeds": [11, 12], "summary": {"reward": reward}}
+    (run / "baseline_eval.json").write_text(json.dumps(record))
+
+
+def test_training_stops_once_it_beats_the_baseline(tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer.create(_config(tmp_path, stop_when_beats="fixed"), run)
+    _baseline_cache(run, -1e9)  # a baseline far below anything the policy scores
+    result = trainer.run(progress_bar=False)
+    stopped = json.loads((run / "stopped.json").read_text())
+    assert result == {"steps": 1024, "finished": True, "stopped_early": True}
+    assert stopped["steps"] == 1024 and stopped["baseline"] == "fixed"
+    assert [e["steps"] for e in json.loads((run / "evaluations.json").read_text())] == [1024]
+    assert json.loads((run / "policy.json").read_text())["steps"] == 1024
+    # Resuming a run that already beat its baseline trains no further.
+    assert Trainer.resume(run).run(progress_bar=False)["steps"] == 1024
+
+
+def test_training_goes_on_while_the_baseline_is_not_beaten(tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer.create(_config(tmp_path, stop_when_beats="fixed"), run)
+    _baseline_cache(run, 1e9)
+    assert trainer.run(progress_bar=False) == {"steps": 2048, "finished": True,
+                                               "stopped_early": False}  # fmt: skip
+    assert not (run / "stopped.json").exists()
+
+
+def test_the_baseline_is_scored_on_the_validation_seeds(tmp_path):
+    cfg = _config(tmp_path, total_steps=1024, stop_when_beats="fixed")
+    run = tmp_path / "run"
+    result = Trainer.create(cfg, run).run(progress_bar=False)
+    saved = json.loads((run / "baseline_eval.json").read_text())
+    s = load_scenario(SMALL)
+    expected = summarise(rollout_seeds(s, lambda t: make_policy("fixed", t), [11, 12]),
+                         headline_kpis(s))  # fmt: skip
+    assert saved["seeds"] == [11, 12]
+    assert saved["summary"]["reward"] == pytest.approx(expected["reward"])
+    mine = json.loads((run / "evaluations.json").read_text())[-1]["reward"]
+    assert result["stopped_early"] == (mine["ci_low"] > expected["reward"]["ci_high"])
+
+
+def test_stop_when_beats_needs_validation():
+    with pytest.raises(TwinError, match="stop_when_beats needs eval_every"):
+        TrainConfig(scenario=str(SMALL), stop_when_beats="fixed", eval_every=0)
 
 
 def test_kill_mid_training_then_resume_reaches_the_same_total(tmp_path):
