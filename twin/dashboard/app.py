@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from twin.dashboard.assets import forbid_cdn
 from twin.dashboard.session import LiveSession, ReplaySession, Snapshot, open_session
-from twin.dashboard.views import SERIES, Layout
+from twin.dashboard import views  # not `Layout` by name: Solara would take it as the app layout
 
 forbid_cdn()  # this module runs inside the Solara server: serve the page from cache only
 
@@ -39,7 +39,7 @@ def _session() -> LiveSession | ReplaySession:
     )
 
 
-def plan_figure(layout: Layout, snap: Snapshot) -> Figure:
+def plan_figure(layout: views.Layout, snap: Snapshot) -> Figure:
     """The floor plan coloured by temperature minus preference, occupants by satisfaction."""
     f = snap.frame
     dev = f.deviation(layout.band)
@@ -67,11 +67,11 @@ def plan_figure(layout: Layout, snap: Snapshot) -> Figure:
 
 
 def charts_figure(snap: Snapshot) -> Figure:
-    """One small time-series chart per :data:`SERIES` entry."""
-    fig = Figure(figsize=(5.2, 1.6 * len(SERIES)), dpi=80)
-    axes = fig.subplots(len(SERIES), 1, sharex=True)
+    """One small time-series chart per :data:`~twin.dashboard.views.SERIES` entry."""
+    fig = Figure(figsize=(5.2, 1.6 * len(views.SERIES)), dpi=80)
+    axes = fig.subplots(len(views.SERIES), 1, sharex=True)
     hours = snap.history["hours"]
-    for ax, (key, unit) in zip(np.atleast_1d(axes), SERIES.items(), strict=True):
+    for ax, (key, unit) in zip(np.atleast_1d(axes), views.SERIES.items(), strict=True):
         ax.plot(hours, snap.history[key], lw=1.2)
         ax.set_ylabel(f"{key.replace('_', ' ')}\n({unit})", fontsize=7)
         ax.tick_params(labelsize=7)

@@ -28,24 +28,29 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "twin" / "solara-cdn"
 
 
-def app_bundle() -> str:
-    """``@widgetti/<name>@<version>``: the bundle the installed Solara's page asks for."""
-    template = files("solara.server") / "templates" / "solara.html.j2"
+def bundles() -> list[str]:
+    """``name@version`` of the npm packages the installed Solara's page loads from its CDN."""
+    template = (files("solara.server") / "templates" / "solara.html.j2").read_text()
     vue3 = int(version("ipyvue").split(".")[0]) >= 3
-    name = "solara-vuetify3-app" if vue3 else "solara-vuetify-app"
-    found = re.search(rf"@widgetti/{name}@(\d+\.\d+\.\d+)", template.read_text())
-    if found is None:
-        raise DependencyNotInstalled(f"cannot tell which {name} this Solara version loads")
-    return f"@widgetti/{name}@{found.group(1)}"
+    app = "solara-vuetify3-app" if vue3 else "solara-vuetify-app"
+    found = [re.search(rf"@widgetti/{app}@(\d+\.\d+\.\d+)", template),
+             re.search(r"requirejs@(\d+\.\d+\.\d+)", template)]  # fmt: skip
+    if None in found:
+        raise DependencyNotInstalled(f"cannot tell which {app} this Solara version loads")
+    return [f"@widgetti/{app}@{found[0].group(1)}", f"requirejs@{found[1].group(1)}"]  # type: ignore[union-attr]
 
 
 def ensure_assets() -> Path:
-    """Put the app bundle in :func:`cache_dir` (once, with ``npm pack``); return the dir."""
+    """Put the page's npm packages in :func:`cache_dir` (once, with ``npm pack``)."""
     root = cache_dir()
-    bundle = app_bundle()
-    target = root / bundle
-    if (target / "dist").is_dir():
-        return root
+    for bundle in bundles():
+        target = root / bundle
+        if not target.is_dir():
+            _npm_pack(bundle, target)
+    return root
+
+
+def _npm_pack(bundle: str, target: Path) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise DependencyNotInstalled(
@@ -53,21 +58,19 @@ def ensure_assets() -> Path:
             f"(apt-get install npm), or unpack it into {target}"
         )
     with tempfile.TemporaryDirectory() as tmp:
-        spec = bundle.rsplit("@", 1)
         done = subprocess.run(
-            [npm, "pack", f"{spec[0]}@{spec[1]}", "--pack-destination", tmp, "--silent"],
+            [npm, "pack", bundle, "--pack-destination", tmp, "--silent"],
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         tgz = next(Path(tmp).glob("*.tgz"), None)
         if done.returncode != 0 or tgz is None:
             raise DependencyNotInstalled(
-                f"npm pack {bundle} failed: {done.stderr.strip().splitlines()[-1:]}"
+                f"npm pack {bundle} failed: {' '.join(done.stderr.strip().splitlines()[-1:])}"
             )
         with tarfile.open(tgz) as tar:
             tar.extractall(tmp, filter="data")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(Path(tmp) / "package"), target)
-    return root
 
 
 def forbid_cdn() -> None:
