@@ -319,8 +319,11 @@ _register_scale()
 @app.command()
 def dashboard(
     target: Annotated[
-        str, typer.Argument(help="A scenario (file or shipped name) to run live, or a "
-                            "`twin run` directory to replay.")
+        str,
+        typer.Argument(
+            help="A scenario (file or shipped name) to run live, or a "
+            "`twin run` directory to replay."
+        ),
     ],
     policy: PolicyOpt = None,
     seed: SeedOpt = None,

@@ -132,12 +132,9 @@ def test_live_dashboard_draws_and_steps(browser, tmp_path):
 
 def test_replay_of_a_run_directory(browser, tmp_path):
     run_dir = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; from twin.cli import main; sys.exit(main())",
-         "run", "homes_small", "--out", str(run_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    from twin.cli import main
+
+    assert main(["run", "homes_small", "--out", str(run_dir)]) == 0
     assert (run_dir / "replay.npz").is_file()
     for server in serve(str(run_dir), tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

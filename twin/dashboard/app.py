@@ -18,11 +18,8 @@ import solara
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from twin.dashboard.assets import forbid_cdn
-from twin.dashboard.session import LiveSession, ReplaySession, Snapshot, open_session
 from twin.dashboard import views  # not `Layout` by name: Solara would take it as the app layout
-
-forbid_cdn()  # this module runs inside the Solara server: serve the page from cache only
+from twin.dashboard.session import LiveSession, ReplaySession, Snapshot, open_session
 
 #: Seconds between ticks while playing (each tick takes ``speed`` steps).
 TICK_S = 0.4
@@ -106,7 +103,9 @@ def Page() -> None:
 
     solara.use_thread(play_loop, dependencies=[playing, speed])
 
-    def switch(spec: str) -> None:
+    def switch(spec: str | None) -> None:
+        if not spec:
+            return
         try:
             with lock:
                 session.set_policy(spec)  # type: ignore[union-attr]
@@ -138,9 +137,11 @@ def Page() -> None:
                         classes=["twin-clock"])  # fmt: skip
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             if isinstance(session, LiveSession):
-                solara.Select("policy", values=list(session.policies),
-                              value=session.policy_spec if session.policy_spec in
-                              session.policies else None, on_value=switch)  # fmt: skip
+                current = session.policy_spec if session.policy_spec in session.policies else None
+                solara.Select(
+                    "policy", values=list(session.policies), value=current,  # type: ignore[arg-type]
+                    on_value=switch,
+                )  # fmt: skip
                 solara.InputText("or a policy.zip", value=zip_path, on_value=set_zip_path)
                 solara.Button("Load policy", on_click=lambda: switch(zip_path),
                               disabled=not zip_path)  # fmt: skip

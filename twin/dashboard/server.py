@@ -3,7 +3,8 @@
 Everything a user can get wrong (scenario, run directory, policy, the missing
 ``dashboard`` extra) is checked here, in this process, so ``twin dashboard`` fails with
 one ``error:`` line before any server exists. The server is Solara's own (``solara
-run``), bound to 127.0.0.1, with its usage telemetry off and without its CDN proxy:
+run``, via :mod:`twin.dashboard.launch`), bound to 127.0.0.1, with its usage telemetry and
+version check off and its CDN proxy cache-only:
 the page's bundle is fetched once with npm (:mod:`twin.dashboard.assets`) and served
 from a local cache, so the browser and the server talk only to each other.
 """
@@ -24,9 +25,7 @@ HOST = "127.0.0.1"
 def require_solara() -> None:
     """Raise :class:`DependencyNotInstalled` with the extra to install when Solara is missing."""
     if importlib.util.find_spec("solara") is None:
-        raise DependencyNotInstalled(
-            "twin dashboard needs Solara: pip install 'twin[dashboard]'"
-        )
+        raise DependencyNotInstalled("twin dashboard needs Solara: pip install 'twin[dashboard]'")
 
 
 def server_env(
@@ -52,16 +51,16 @@ def server_env(
 def serve(target: str, policy: str | None, seed: int | None, port: int) -> None:
     """Check ``target`` and ``policy``, then replace this process by the Solara server."""
     require_solara()
-    from twin.dashboard.session import open_session
-
     from twin.dashboard.assets import ensure_assets
+    from twin.dashboard.session import open_session
 
     open_session(target, policy, seed)  # raises the user's mistake before serving
     assets = ensure_assets()
     target = str(Path(target).resolve()) if Path(target).exists() else target
     args = [
-        sys.executable, "-m", "solara", "run", "twin.dashboard.app", "--host", HOST,
-        "--port", str(port), "--production", "--no-open", "--log-level", "warning",
+        sys.executable, "-m", "twin.dashboard.launch", "run", "twin.dashboard.app",
+        "--host", HOST, "--port", str(port), "--production", "--no-open",
+        "--no-check-version", "--log-level", "warning",
     ]  # fmt: skip
     print(f"twin dashboard: http://{HOST}:{port}/  (Ctrl+C stops it)", flush=True)
     os.execve(sys.executable, args, server_env(target, policy, seed, port, assets))

@@ -180,7 +180,7 @@ class FrameRecorder:
     def arrays(self) -> dict[str, np.ndarray]:
         """The frames stacked by field (``series_<name>`` for each :data:`SERIES`)."""
         f = self.frames
-        out = {
+        out: dict[str, np.ndarray] = {
             "temp": np.array([x.temp for x in f], np.float32),
             "pref": np.array([x.pref for x in f], np.float32),
             "occ_xy": np.array([x.occ_xy for x in f], np.float16),
@@ -193,7 +193,7 @@ class FrameRecorder:
 
 def write_replay(path: Path, arrays: dict[str, np.ndarray], times: np.ndarray) -> None:
     """Write recorded frames and their clock times as a compressed ``.npz``."""
-    np.savez_compressed(path, times=times.astype("datetime64[m]"), **arrays)
+    np.savez_compressed(path, times=times.astype("datetime64[m]"), **arrays)  # type: ignore[arg-type]
 
 
 class ReplaySession:
@@ -224,7 +224,9 @@ class ReplaySession:
             raise RunDirectoryError(f"{d}: {REPLAY_FILE} does not match its scenario.json")
         self.final_kpis = json.loads((d / "kpis.json").read_text())
         meta = d / "run.json"
-        self.policy_spec = json.loads(meta.read_text()).get("policy", "?") if meta.is_file() else "?"
+        self.policy_spec = (
+            json.loads(meta.read_text()).get("policy", "?") if meta.is_file() else "?"
+        )
         self.n_steps = len(self.data["temp"])
         self.dt_h = self.scenario.simulation.dt_s / 3600.0
         self.t = 0

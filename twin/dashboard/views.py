@@ -125,28 +125,30 @@ def build_layout(scenario: Scenario) -> Layout:
         n = min(scenario.home.n_homes, MAX_HOMES)  # type: ignore[union-attr]
         nz = b.n_zones
         grid, corners = _blocks(n, int(np.ceil(np.sqrt(n * 1.5))), nz * 2, 3)
-        copies, zones, labels = [], [], []
+        copies: list[int] = []
+        zones: list[int] = []
+        home_labels: list[tuple[float, float, str]] = []
         for e, (x, y) in enumerate(corners):
             for z in range(nz):
                 grid[y : y + 3, x + 2 * z : x + 2 * z + 2] = len(zones)
                 copies.append(e)
                 zones.append(z)
-            labels.append((x + nz - 0.5, y - 0.7, f"home {e}"))
+            home_labels.append((x + nz - 0.5, y - 0.7, f"home {e}"))
         return Layout(
-            "home", grid, np.array(copies), np.array(zones), tuple(labels), n,
+            "home", grid, np.array(copies), np.array(zones), tuple(home_labels), n,
             n * MAX_RESIDENTS, band,
         )  # fmt: skip
     # hotel (and any venue without its own plan): a grid of zones, guest rooms first
     order = np.r_[b.zones_of_kind("guest_room"), np.setdiff1d(
         np.arange(b.n_zones), b.zones_of_kind("guest_room"))].astype(np.int64)  # fmt: skip
     grid, corners = _blocks(len(order), int(np.ceil(np.sqrt(len(order)))), BLOCK, BLOCK)
-    labels = []
+    zone_labels: list[tuple[float, float, str]] = []
     for i, (x, y) in enumerate(corners):
         grid[y : y + BLOCK, x : x + BLOCK] = i
-        labels.append((x + BLOCK / 2 - 0.5, y + 0.2, b.zone_names[order[i]]))
+        zone_labels.append((x + BLOCK / 2 - 0.5, y + 0.2, b.zone_names[order[i]]))
     n_rooms = len(b.zones_of_kind("guest_room"))
     return Layout(
-        scenario.venue, grid, np.zeros(len(order), np.int64), order, tuple(labels), 1,
+        scenario.venue, grid, np.zeros(len(order), np.int64), order, tuple(zone_labels), 1,
         n_rooms, band,
     )  # fmt: skip
 
