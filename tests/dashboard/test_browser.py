@@ -124,6 +124,16 @@ def test_live_dashboard_draws_and_steps(browser, tmp_path):
         after = page.inner_text(".twin-clock")
         assert after != before and "step 1/" in after
         assert before.split()[2] != after.split()[2]  # the shown sim time moved on
+        page.click(".twin-play")  # play until the clock passes step 2, then pause
+        page.wait_for_function(
+            "() => /step ([3-9]|\\d\\d+)\\//.test(document.querySelector('.twin-clock').innerText)",
+            timeout=60_000,
+        )
+        page.click(".twin-play")
+        page.wait_for_function(
+            "() => document.querySelector('.twin-play').innerText.trim().toLowerCase() === 'play'",
+            timeout=30_000,
+        )
         shot = tmp_path / "dashboard_store_small.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000

@@ -69,7 +69,7 @@ def charts_figure(snap: Snapshot) -> Figure:
     axes = fig.subplots(len(views.SERIES), 1, sharex=True)
     hours = snap.history["hours"]
     for ax, (key, unit) in zip(np.atleast_1d(axes), views.SERIES.items(), strict=True):
-        ax.plot(hours, snap.history[key], lw=1.2)
+        ax.plot(hours, snap.history[key], lw=1.2, marker="." if len(hours) < 60 else None)
         ax.set_ylabel(f"{key.replace('_', ' ')}\n({unit})", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
@@ -94,14 +94,25 @@ def Page() -> None:
             session.step(n)
         set_tick(lambda t: t + 1)
 
-    def play_loop(cancel: threading.Event) -> None:
-        while playing and not cancel.is_set() and not session.done:
-            advance(speed)
-            time.sleep(TICK_S)
-        if session.done:
-            set_playing(False)
+    # Play runs in one thread for the page's lifetime (solara.lab.use_task), reading
+    # play and speed from `control`: a task restarted on each change would be joined by
+    # the render that changed them while it waits to re-render, a deadlock.
+    control = solara.use_memo(lambda: {"playing": False, "speed": 1}, [])
+    control.update(playing=playing, speed=speed)
+    stop = solara.use_memo(threading.Event, [])
+    solara.use_effect(lambda: stop.set, [])  # the page is gone: end the loop
 
-    solara.use_thread(play_loop, dependencies=[playing, speed])
+    def play_loop() -> None:
+        while not stop.is_set():
+            if control["playing"] and not session.done:
+                with lock:
+                    session.step(int(control["speed"]))
+                set_tick(lambda t: t + 1)
+                time.sleep(TICK_S)
+            else:
+                time.sleep(0.1)
+
+    solara.lab.use_task(play_loop, dependencies=[], prefer_threaded=True)  # type: ignore[call-overload]
 
     def switch(spec: str | None) -> None:
         if not spec:
@@ -121,13 +132,14 @@ def Page() -> None:
 
     with lock:
         snap = session.snapshot()
+    running = playing and not session.done
     title = "replay of " + str(session.run_dir) if isinstance(session, ReplaySession) else (
         f"{session.scenario.name} ({session.scenario.venue})")  # fmt: skip
     solara.Title(f"twin dashboard: {title}")
     with solara.Column(style={"padding": "12px"}):
         solara.Markdown(f"### twin dashboard: {title}")
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing),
+            solara.Button("Pause" if running else "Play", on_click=lambda: set_playing(not running),
                           disabled=session.done, classes=["twin-play"])  # fmt: skip
             solara.Button("Step", on_click=lambda: advance(speed), disabled=session.done,
                           classes=["twin-step"])  # fmt: skip
