@@ -67,3 +67,12 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, needle, capsys):
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
     assert err.count("error:") == 1
+
+
+def test_missing_solara_names_the_extra(monkeypatch, capsys):
+    import twin.dashboard.server as server
+
+    monkeypatch.setattr(server.importlib.util, "find_spec", lambda name: None)
+    assert main(["dashboard", "store_small"]) == 2
+    err = capsys.readouterr().err
+    assert "twin[dashboard]" in err and "Traceback" not in err
