@@ -9,15 +9,19 @@ install:  ## install twin with every extra (CPU-only torch via constraints.txt)
 
 # System packages the hardware-adapter tests need: a real MQTT broker (mosquitto) and
 # openssl for their TLS certificates; mosquitto-clients is the device side of
-# `python -m benchmarks hw` (a C subscriber, so the device side is not the bottleneck). Installs only what is missing, with apt as root
+# `python -m benchmarks hw` (a C subscriber, so the device side is not the bottleneck);
+# chromium is the headless browser the dashboard tests drive (Playwright with the system
+# browser) and npm fetches the dashboard page's JavaScript bundle once. Installs only what is missing, with apt as root
 # (CI); anyone else is told why nothing was installed (TWIN_HW_TESTS=skip skips the
 # MQTT tests locally; under CI they fail without the broker).
-SYSTEM_PACKAGES = mosquitto mosquitto-clients openssl
-system-deps:  ## apt-get install mosquitto (mosquitto-clients, openssl) if missing; a no-op when present
+SYSTEM_PACKAGES = mosquitto mosquitto-clients openssl chromium npm
+system-deps:  ## apt-get install mosquitto (mosquitto-clients, openssl), chromium, npm if missing; a no-op when present
 	@missing=""; \
 	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	command -v mosquitto_sub >/dev/null 2>&1 || missing="$$missing mosquitto-clients"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -z "$$missing" ]; then \
 		echo "system-deps: $(SYSTEM_PACKAGES) present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -40,8 +40,11 @@ class _Recorder:
     """Per-step copies of the World's state for the run directory (copy 0)."""
 
     def __init__(self, env: TwinEnv) -> None:
+        from twin.dashboard.session import FrameRecorder  # UI-free: the plan's frames
+
         self.env = env
         self.rows: dict[str, list[np.ndarray]] = {}
+        self.frames = FrameRecorder(env.world.scenario)  # what `twin dashboard RUN_DIR` replays
 
     def add(self) -> None:
         w = self.env.world
@@ -59,6 +62,7 @@ class _Recorder:
         }
         for key, value in row.items():
             self.rows.setdefault(key, []).append(value)
+        self.frames.add(w)
 
     def arrays(self) -> dict[str, np.ndarray]:
         w = self.env.world
@@ -66,6 +70,7 @@ class _Recorder:
         n = len(self.rows["t_air"])
         out["times"] = w.times[:n]
         out["t_out"] = w.t_out[:n, 0]
+        out.update({f"replay/{k}": v for k, v in self.frames.arrays().items()})
         return out
 
 

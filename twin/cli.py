@@ -337,6 +337,25 @@ def _register_scale() -> None:
 _register_scale()
 
 
+@app.command()
+def dashboard(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A scenario (file or shipped name) to run live, or a "
+            "`twin run` directory to replay."
+        ),
+    ],
+    policy: PolicyOpt = None,
+    seed: SeedOpt = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.", min=1)] = 8765,
+) -> None:
+    """Serve a live browser dashboard of a scenario (or replay a run) on 127.0.0.1."""
+    from twin.dashboard.server import serve
+
+    serve(target, policy, seed, port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script; returns the exit status.
 

@@ -194,6 +194,11 @@ def write_run(
     plots.plot_temperatures(out / "temperatures.png", times, sr["t_out"], sr["t_op"], band)
     plots.plot_energy(out / "energy.png", times, sr["p_hvac"], sr["p_light"])
     report.write_artifacts(out, scenario, episode)
+    replay = {k.removeprefix("replay/"): v for k, v in sr.items() if k.startswith("replay/")}
+    if replay:  # the plan's frames, for `twin dashboard RUN_DIR`
+        from twin.dashboard.session import REPLAY_FILE, write_replay
+
+        write_replay(out / REPLAY_FILE, replay, sr["times"])
 
 
 def write_evaluation(
