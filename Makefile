@@ -2,7 +2,7 @@
 PY ?= python3
 PIP_INSTALL = $(PY) -m pip install --quiet --constraint constraints.txt
 
-.PHONY: install system-deps run test clean-cache
+.PHONY: install system-deps dashboard-assets run test clean-cache
 
 install:  ## install twin with every extra (CPU-only torch via constraints.txt)
 	$(PIP_INSTALL) -e ".[all]"
@@ -34,7 +34,12 @@ system-deps:  ## apt-get install mosquitto (mosquitto-clients, openssl), chromiu
 run: install  ## the main job on its embedded default scenario
 	twin run scenarios/hotel.toml
 
-test: install system-deps  ## the whole suite: tests, notebooks, doctests (JIT on, 2 workers), then kernels with JIT off
+# The dashboard page's JavaScript bundle (an npm package), fetched at set-up so that
+# nothing is downloaded while the dashboard or its tests run.
+dashboard-assets: install system-deps  ## npm pack the Solara page bundle into the dashboard's cache (once)
+	$(PY) -c "from twin.dashboard.assets import ensure_assets; print('dashboard-assets:', ensure_assets())"
+
+test: install system-deps dashboard-assets  ## the whole suite: tests, notebooks, doctests (JIT on, 2 workers), then kernels with JIT off
 	$(PY) -m pytest -n 2 --nbmake --doctest-modules tests notebooks twin hw_adapters
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/agents
 
