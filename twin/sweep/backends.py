@@ -100,7 +100,9 @@ def run_ray(
     if not connected_before:
         kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
         if address is None:
-            kwargs |= {"num_cpus": workers, "include_dashboard": False}
+            # A private cluster on loopback: nothing listens on, or talks to, other hosts.
+            kwargs |= {"num_cpus": workers, "include_dashboard": False,
+                       "_node_ip_address": "127.0.0.1"}  # fmt: skip
         ray.init(address=address, **kwargs)
     try:
         info = {"ray_version": ray.__version__,
