@@ -227,7 +227,12 @@ def run_tune(
                 record = trial_record(t, run_dir, config, False, _one_line(exc))
             atomic_write(run_dir / TRIAL_FILE, json.dumps(record, indent=2) + "\n")
             log(_describe(record))
-    rows = [json.loads((dirs[t] / TRIAL_FILE).read_text()) for t in ids]
+    rows = [
+        json.loads((dirs[t] / TRIAL_FILE).read_text())
+        if (dirs[t] / TRIAL_FILE).is_file()  # else the backend lost it: a rerun retries it
+        else trial_record(t, dirs[t], configs[i], False, "the trial did not report back")
+        for i, t in enumerate(ids)
+    ]
     write_summary(out, spec, rows)
     meta = {"backend": backend, "address": address, "trials": len(ids), "computed": len(todo),
             "reused": len(finished), "wall_time_s": round(time.perf_counter() - t0, 3),
@@ -326,7 +331,8 @@ def _run_ray(
             ),
         )  # fmt: skip
         results = tuner.fit()
-        for result in results:
+        for i in range(len(results)):
+            result = results[i]
             params = result.config["params"] if result.config else None
             if params is None:  # pragma: no cover - every trial carries its params
                 continue

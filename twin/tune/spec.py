@@ -168,14 +168,14 @@ class TuneSpec:
         defaults = {"layout": default_layout(base), **venue_class(base.venue).train_defaults}
         configs = []
         for combo in self.combinations():
-            values = {k: None if v == "none" else v for k, v in combo.items()}
+            chosen: dict[str, Any] = {k: None if v == "none" else v for k, v in combo.items()}
             for seed in self.seeds:
                 try:
                     configs.append(TrainConfig(
                         scenario=str(scenario_path(self.scenario).resolve()),
                         total_steps=self.steps, n_envs=self.envs, seed=seed,
                         eval_every=self.eval_every, checkpoint_every=self.eval_every,
-                        **{**defaults, **values},
+                        **{**defaults, **chosen},
                     ))  # fmt: skip
                 except TwinError as exc:
                     label = ", ".join(f"{k}={v!r}" for k, v in combo.items())
