@@ -66,18 +66,28 @@ def run_pool(payloads: Sequence[Payload], on_result: OnResult, workers: int) -> 
             raise
 
 
-def import_ray(local: bool = False) -> Any:
+def _loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return host == "localhost" or host.startswith("127.")
+
+
+def import_ray(address: str | None = None, *, private: bool = False) -> Any:
     """The ``ray`` module, or :class:`DependencyNotInstalled` with the pip hint.
 
-    ``local``: this process will start a private cluster, which must stay on loopback.
     Ray turns ``127.0.0.1`` into the machine's address (it wants nodes reachable from
-    other hosts) unless its single-machine switch is set before it is imported; the
-    processes ``ray.init`` starts inherit it.
+    other hosts) unless its single-machine switch is set before it is imported, both
+    when it starts a cluster and when it connects to one; the switch is set for a
+    ``private`` cluster this process starts (``ray.init``'s processes inherit it) and for
+    an ``address`` on loopback. A private cluster also needs no auth token (nothing but
+    this machine can reach it); Ray would otherwise write one to ``~/.ray/auth_token``,
+    which turns on token auth for every later ``ray start`` on the machine.
     """
     # No usage statistics leave this machine (Ray would otherwise report to its makers).
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if local:
+    if private or (address is not None and _loopback(address)):
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if private:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     try:
         import ray
     except ImportError:
@@ -92,8 +102,7 @@ def init_ray(ray: Any, address: str | None, workers: int | None) -> bool:
     """Connect to ``address``, or start a private cluster (``workers`` CPUs) for this run.
 
     Returns whether Ray was already initialised (then it is left as it was). Import Ray
-    with :func:`import_ray` (``local=True`` without an address) so a private cluster
-    listens on loopback only.
+    with :func:`import_ray` first, so a private cluster listens on loopback only.
     """
     if ray.is_initialized():
         return True
@@ -120,7 +129,7 @@ def run_ray(
             local one for this sweep (``workers`` CPUs) and stops it afterwards.
         workers: CPUs of the local cluster (default: all).
     """
-    ray = import_ray(local=address is None)
+    ray = import_ray(address, private=address is None)
     connected_before = init_ray(ray, address, workers)
     try:
         info = {"ray_version": ray.__version__,

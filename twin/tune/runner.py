@@ -301,7 +301,7 @@ def _run_ray(
     """Run the unfinished trials with Ray Tune and ASHA; record the ones it stopped."""
     from twin.sweep.backends import import_ray, init_ray
 
-    ray = import_ray(local=address is None)
+    ray = import_ray(address, private=address is None)
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
