@@ -133,7 +133,6 @@ def test_local_tune_killed_after_a_trial_reruns_only_the_rest(tmp_path):
     assert res.returncode == 0 and "0 trial(s) run, 2 reused" in res.stdout
 
 
-@pytest.mark.slow
 def test_ray_tune_with_asha_on_a_private_local_cluster(tmp_path):
     pytest.importorskip("ray.tune")
     tune = tmp_path / "tune.toml"
