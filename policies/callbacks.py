@@ -34,6 +34,9 @@ class TrainingCallback(BaseCallback):
             summary = self.evaluate(n)
             if cfg.stop_when_beats and self.beats_baseline(summary, n):
                 return False  # SB3 stops learning; Trainer.run exports the policy
+            hook = getattr(self.trainer, "on_evaluation", None)  # set by twin tune
+            if hook is not None and hook(n, summary) is False:
+                return False  # a scheduler (ASHA) stopped this trial; the policy is exported
         return True
 
     def baseline_summary(self) -> dict[str, Any]:

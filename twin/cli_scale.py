@@ -74,6 +74,7 @@ def _sweep(
     from twin.sweep.params import parse_values
     from twin.sweep.spec import is_sweep_file, scenario_name
 
+    check_backend(backend, address)
     if resume is not None:
         if not (resume / "spec.json").is_file():
             raise RunDirectoryError(f"{resume}: not a sweep directory (no spec.json)")
@@ -123,6 +124,120 @@ def _sweep(
         raise typer.Exit(1)  # the table is complete; its error column says what failed
 
 
+def _tune(
+    target: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A tune file (.toml with scenario, seeds, steps, [space]), or a scenario "
+            "(path or shipped name) tuned with the flags."
+        ),
+    ] = None,
+    space: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--space",
+            help="Repeat: FIELD=V1,V2,... a `twin train` setting (TrainConfig field) and "
+            "its values, e.g. learning_rate=1e-4,3e-4 or hidden=32,64 (the grid).",
+        ),
+    ] = None,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Training seeds per configuration: 0-1, 0,3.")
+    ] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Steps per trial.")] = None,
+    eval_every: Annotated[
+        int | None, typer.Option("--eval-every", help="Steps between validations (reports).")
+    ] = None,
+    envs: Annotated[int | None, typer.Option("--envs", help="Parallel envs per trial.")] = None,
+    grace_period: Annotated[
+        int | None, typer.Option("--grace-period", help="ASHA: steps before any stop.")
+    ] = None,
+    reduction_factor: Annotated[
+        int | None, typer.Option("--reduction-factor", help="ASHA: keep ~1/N per rung.")
+    ] = None,
+    backend: Annotated[str, typer.Option("--backend", help="local | ray")] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster (127.0.0.1:6379); default: a local one."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="CPUs of a local Ray cluster.", min=1)
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Tune directory (created, or resumed).")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Finish an interrupted tune directory.")
+    ] = None,
+) -> None:
+    """Search `twin train` settings x seeds with ASHA early stopping; a summary table."""
+    from rich.table import Table
+
+    from twin.errors import RunDirectoryError, TwinError
+    from twin.rundir import default_run_dir
+    from twin.sweep.params import parse_values
+    from twin.sweep.spec import is_sweep_file, parse_seeds, scenario_name
+    from twin.tune import TuneSpec, load_tune, run_tune
+
+    check_backend(backend, address)
+    if resume is not None:
+        if not (resume / "spec.json").is_file():
+            raise RunDirectoryError(f"{resume}: not a tune directory (no spec.json)")
+        spec = TuneSpec.from_json((resume / "spec.json").read_text())
+        out = resume
+    else:
+        if target is None:
+            raise TwinError("give a TUNE.toml or a SCENARIO (or --resume DIR)")
+        spec = load_tune(target) if is_sweep_file(target) else TuneSpec(str(target))
+        values = dict(spec.space)
+        for item in space or []:
+            name, eq, text = item.partition("=")
+            if not eq or not name.strip():
+                raise TwinError(f"--space {item!r}: write FIELD=V1,V2,...")
+            values[name.strip()] = tuple(parse_values(text))
+        given = {"steps": steps, "eval_every": eval_every, "envs": envs,
+                 "grace_period": grace_period, "reduction_factor": reduction_factor}  # fmt: skip
+        spec = spec.replace(
+            space=values, **{k: v for k, v in given.items() if v is not None},
+            **({"seeds": parse_seeds(int(seeds) if seeds.isdigit() else seeds)}
+               if seeds is not None else {}),
+        )  # fmt: skip
+        out = out or default_run_dir("tune", scenario_name(spec.scenario), spec.seeds[0])
+    n = len(spec.check())  # everything validated before the directory or any trial exists
+    console.print(f"tuning on {spec.scenario}: {n} trial(s) of {spec.steps:,} steps on "
+                  f"{backend} into {out}")  # fmt: skip
+    outcome = run_tune(spec, out, backend=backend,  # type: ignore[arg-type]
+                       address=address, workers=workers, log=console.print)  # fmt: skip
+    table = Table(title="trials (best validation reward)")
+    for col in ("trial", *spec.space, "seed", "best reward", "at step", "steps", "stopped"):
+        table.add_column(col)
+    for r in outcome.rows:
+        best = r["best_val_reward"]
+        table.add_row(
+            r["trial"], *(str(r["config"][k]) for k in spec.space), str(r["seed"]),
+            "-" if best is None else f"{best:.3f}", str(r["best_steps"] or "-"),
+            f"{r['steps']:,}", "error" if r["error"] else
+            ("ASHA" if r["stopped_by_scheduler"] else "no"),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"done: {outcome.computed} trial(s) run, {outcome.reused} reused, {outcome.stopped} "
+        f"stopped by ASHA, {outcome.failed} failed; summary: {out}/summary.parquet"
+    )
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def check_backend(backend: str, address: str | None) -> None:
+    """``--backend`` and ``--address`` make sense together (checked before anything runs)."""
+    from twin.errors import TwinError
+
+    if backend not in ("local", "ray"):
+        raise TwinError(f"--backend {backend!r}: use local or ray")
+    if address is not None and backend != "ray":
+        raise TwinError("--address needs --backend ray")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``sweep``, ``tune`` and ``dashboard`` to the main app."""
     app.command("sweep")(_sweep)
+    app.command("tune")(_tune)

@@ -35,7 +35,13 @@ def ray_cluster() -> Iterator[str]:
     port = free_port()
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are limited
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": path}
+    # Single-machine mode: Ray would turn 127.0.0.1 into the machine's address otherwise.
+    # No auth token on this loopback-only cluster (the head, `ray status` and the sweeps
+    # the tests start, which inherit this process's environment, must agree).
+    saved = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": path,
+           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # fmt: skip
     log = open(Path(temp) / "head.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [str(ray_bin), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
@@ -62,7 +68,7 @@ def ray_cluster() -> Iterator[str]:
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -74,3 +80,7 @@ def ray_cluster() -> Iterator[str]:
         except ProcessLookupError:
             pass
         log.close()
+        if saved is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved

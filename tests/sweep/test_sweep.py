@@ -27,6 +27,7 @@ policies = ["fixed", "rule_based"]
 
 [params]
 "hvac.heat_pump.cop_max" = [3.0, 5.0, 7.0]
+"simulation.horizon_days" = [1.0]  # one value: a shorter episode for every cell
 """
 
 
@@ -73,9 +74,48 @@ def test_bad_paths_and_values_are_one_line_each_and_nothing_runs(tmp_path):
     assert "hvac.cop_max: unknown key 'cop_max'; valid keys here: heat_pump, substeps" in lines[0]
     assert "zones[0].u_wall_w_m2k = -1: must be > 0" in lines[1]
     assert "index 9 out of range" in lines[2]
-    assert "hvac.capacity_scale = 0: must be a number > 0" in lines[3]
+    assert "hvac.capacity_scale = 0: must be a finite number > 0" in lines[3]
     assert "--policy nope" in lines[4]
     assert "Traceback" not in res.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        ("hvac.heat_pump.cop_max=inf", "--param hvac.heat_pump.cop_max=inf: hvac.heat_pump."
+         "cop_max = inf: input should be a finite number"),
+        ("hvac.heat_pump.cop_max=abc", "hvac.heat_pump.cop_max = 'abc': input should be a "
+         "valid number"),
+        ("hvac.capacity_scale=inf", "--param hvac.capacity_scale = inf: must be a finite "
+         "number > 0"),
+        ("hvac.heatpump.cop_max=3", "--param hvac.heatpump.cop_max: unknown key 'heatpump'"),
+    ],
+)  # fmt: skip
+def test_bad_value_type_inf_and_unknown_path_one_line_exit_2(tmp_path, param, expected):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "keep.txt").write_text("untouched")
+    res = run_cli("sweep", "hotel_small", "--param", param, "--policy", "fixed",
+                  "--seeds", "0-1", "--out", str(out))  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]  # the directory untouched
+
+
+def test_bad_sweep_file_and_backend_are_one_line_exit_2(tmp_path):
+    sweep = tmp_path / "bad.toml"
+    sweep.write_text('scenario = "hotel_small"\npolicies = ["fixed"]\nseeds = "0-1"\n'
+                     '[params]\n"zones[0].u_wall_w_m2k" = [0.3, inf]\n')  # fmt: skip
+    res = run_cli("sweep", str(sweep), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().count("\n") == 0 and "zones[0].u_wall_w_m2k = inf" in res.stderr
+    res = run_cli("sweep", str(sweep), "--backend", "slurm", "--out", str(tmp_path / "o"))
+    assert (
+        res.returncode == 2 and "--backend 'slurm'" in res.stderr and "Traceback" not in res.stderr
+    )
+    assert not (tmp_path / "o").exists()
 
 
 def test_sweep_file_table_and_a_failing_cell_recorded_while_others_finish(tmp_path):
@@ -114,7 +154,7 @@ def _count(folder):
 
 def test_killed_halfway_the_rerun_computes_only_the_missing_cells(tmp_path):
     out = tmp_path / "out"
-    args = ["sweep", "hotel_small", "--param", "simulation.horizon_days=14,15",
+    args = ["sweep", "hotel_small", "--param", "simulation.horizon_days=5,6",
             "--seeds", "0-9", "--policy", "rule_based", "--workers", "1", "--block", "1",
             "--out", str(out)]  # fmt: skip
     proc = subprocess.Popen(

@@ -17,7 +17,7 @@ from typing import Any
 from twin.errors import DependencyNotInstalled
 from twin.sweep.cells import run_unit
 
-__all__ = ["import_ray", "run_inline", "run_pool", "run_ray"]
+__all__ = ["import_ray", "init_ray", "run_inline", "run_pool", "run_ray"]
 
 Payload = dict[str, Any]
 OnResult = Callable[[Payload, list[dict[str, Any]]], None]
@@ -66,10 +66,28 @@ def run_pool(payloads: Sequence[Payload], on_result: OnResult, workers: int) -> 
             raise
 
 
-def import_ray() -> Any:
-    """The ``ray`` module, or :class:`DependencyNotInstalled` with the pip hint."""
+def _loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return host == "localhost" or host.startswith("127.")
+
+
+def import_ray(address: str | None = None, *, private: bool = False) -> Any:
+    """The ``ray`` module, or :class:`DependencyNotInstalled` with the pip hint.
+
+    Ray turns ``127.0.0.1`` into the machine's address (it wants nodes reachable from
+    other hosts) unless its single-machine switch is set before it is imported, both
+    when it starts a cluster and when it connects to one; the switch is set for a
+    ``private`` cluster this process starts (``ray.init``'s processes inherit it) and for
+    an ``address`` on loopback. A private cluster also needs no auth token (nothing but
+    this machine can reach it); Ray would otherwise write one to ``~/.ray/auth_token``,
+    which turns on token auth for every later ``ray start`` on the machine.
+    """
     # No usage statistics leave this machine (Ray would otherwise report to its makers).
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if private or (address is not None and _loopback(address)):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if private:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     try:
         import ray
     except ImportError:
@@ -78,6 +96,22 @@ def import_ray() -> Any:
             "(or pip install 'ray[default,tune]')"
         ) from None
     return ray
+
+
+def init_ray(ray: Any, address: str | None, workers: int | None) -> bool:
+    """Connect to ``address``, or start a private cluster (``workers`` CPUs) for this run.
+
+    Returns whether Ray was already initialised (then it is left as it was). Import Ray
+    with :func:`import_ray` first, so a private cluster listens on loopback only.
+    """
+    if ray.is_initialized():
+        return True
+    kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address is not None:
+        ray.init(address=address, **kwargs)
+    else:
+        ray.init(num_cpus=workers, include_dashboard=False, **kwargs)
+    return False
 
 
 def run_ray(
@@ -95,13 +129,8 @@ def run_ray(
             local one for this sweep (``workers`` CPUs) and stops it afterwards.
         workers: CPUs of the local cluster (default: all).
     """
-    ray = import_ray()
-    connected_before = ray.is_initialized()
-    if not connected_before:
-        kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-        if address is None:
-            kwargs |= {"num_cpus": workers, "include_dashboard": False}
-        ray.init(address=address, **kwargs)
+    ray = import_ray(address, private=address is None)
+    connected_before = init_ray(ray, address, workers)
     try:
         info = {"ray_version": ray.__version__,
                 "cluster_cpus": float(ray.cluster_resources().get("CPU", 0)),

@@ -29,6 +29,7 @@ twin.errors.ScenarioError: --param hvac.cop_max: unknown key 'cop_max'; valid ke
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -128,8 +129,15 @@ def _set(node: Any, path: Path, value: Any, full: str, done: str = "") -> None:
 
 
 def _number(path: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ScenarioError(f"--param {path} = {value!r}: must be a number > 0 (a multiplier)")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ScenarioError(
+            f"--param {path} = {value!r}: must be a finite number > 0 (a multiplier)"
+        )
     return float(value)
 
 

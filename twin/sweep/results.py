@@ -47,6 +47,10 @@ def write_parquet(path: Path, columns: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _float(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
 def results_columns(
     rows: Sequence[dict[str, Any]], param_names: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -61,7 +65,9 @@ def results_columns(
     cols["seed"] = np.array([r["seed"] for r in rows], np.int64)
     cols["reward"] = np.array([r["reward"] for r in rows], np.float64)
     for k in kpis:
-        cols[k] = np.array([float(r["kpis"].get(k, np.nan)) for r in rows], np.float64)
+        # A KPI a cell cannot define (None, e.g. no guest checked out in a short episode)
+        # is NaN, like a failed cell's.
+        cols[k] = np.array([_float(r["kpis"].get(k)) for r in rows], np.float64)
     cols["error"] = np.array([r["error"] for r in rows], dtype=object)
     return cols
 
