@@ -16,6 +16,7 @@ Called by :func:`twin.report.write_run` after the building's artefacts:
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +135,8 @@ def plot_diversity(
         hour = _local_hour(np.array([r["exit_h"] for r in records]), start_h)
         h = np.array([r["exposure_entropy"] for r in records], dtype=float)
         hours = np.unique(hour)
-        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-            sup.filter(RuntimeWarning)
+        with warnings.catch_warnings():  # an hour whose leavers saw nothing is a gap (NaN)
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = [np.nanmean(h[hour == x]) for x in hours]
         ax1.plot(hours, mean, "o-")
     ax1.set_ylim(0, 1.05)
