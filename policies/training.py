@@ -38,6 +38,9 @@ BEST_DIR = "best"
 EVAL_FILE = "evaluations.json"
 #: Written when training stopped early because it beat ``stop_when_beats``.
 STOPPED_FILE = "stopped.json"
+#: First validation seed: validation seeds are disjoint from ``twin evaluate``'s test seeds
+#: (1,000,000 on) and from training seeds.
+VALIDATION_SEED = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class TrainConfig:
     sac_buffer_size: int = 50_000
     checkpoint_every: int = 50_000
     eval_every: int = 100_000
-    eval_seeds: tuple[int, ...] = field(default=tuple(range(2_000_000, 2_000_008)))
+    eval_seeds: tuple[int, ...] = field(default=tuple(range(VALIDATION_SEED, VALIDATION_SEED + 8)))
     select_best: bool = True
     stop_when_beats: str | None = None
 

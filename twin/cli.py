@@ -212,6 +212,14 @@ def train(
         int,
         typer.Option("--eval-every", help="Steps between held-out evaluations (0: off).", min=0),
     ] = 100_000,
+    eval_seeds: Annotated[
+        int,
+        typer.Option(
+            "--eval-seeds",
+            help="Validation seeds (2,000,000 on; disjoint from twin evaluate's test seeds).",
+            min=2,
+        ),
+    ] = 8,
     stop_when_beats: Annotated[
         str | None,
         typer.Option(
@@ -227,7 +235,7 @@ def train(
 ) -> None:
     """Train a personalisation policy with Stable-Baselines3 on the vectorised env."""
     from policies import baseline_names
-    from policies.training import TrainConfig, Trainer, default_layout
+    from policies.training import VALIDATION_SEED, TrainConfig, Trainer, default_layout
     from twin.errors import PolicyError
     from twin.rundir import default_run_dir
     from twin.scenario import load_scenario, scenario_path
@@ -255,6 +263,7 @@ def train(
             layout=cast(Any, layout), total_steps=steps, n_envs=envs,
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
+            eval_seeds=tuple(range(VALIDATION_SEED, VALIDATION_SEED + eval_seeds)),
             stop_when_beats=stop_when_beats,
             **{**venue_class(s.venue).train_defaults, **({"use_sde": True} if sde else {})},
         )  # fmt: skip

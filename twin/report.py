@@ -41,7 +41,7 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "fairness_gap": ("fairness gap (segments)", "0-1", "{:.3f}"),
     "personal_data_used": ("personal data used", "person-h", "{:,.1f}"),
     "checkin_wait_min": ("check-in wait", "min", "{:.2f}"),
-    "turned_away": ("turned away", "guests", "{:.0f}"),
+    "turned_away": ("turned away", "people", "{:.0f}"),
     "arrivals": ("arrivals", "guests", "{:.0f}"),
     "guests": ("guests served", "guests", "{:.0f}"),
     "occupancy": ("occupancy", "", "{:.3f}"),

@@ -69,6 +69,31 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     os.replace(tmp, path)
 
 
+def open_spec_dir(out: Path, spec_json: str, kind: str) -> None:
+    """Create a resumable directory keyed by its ``spec.json``, or check that it holds this spec.
+
+    Sweeps and tunes resume by rerunning the same command: the same spec reuses what is
+    there; another spec, or a directory that is not one of ours, is refused untouched.
+    """
+    from twin.errors import RunDirectoryError
+
+    spec_file = out / "spec.json"
+    if spec_file.is_file():
+        if spec_file.read_text() != spec_json:
+            raise RunDirectoryError(
+                f"{kind} directory {out} holds another {kind} (its spec.json differs); pass "
+                "another --out, or rerun that one with --resume"
+            )
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RunDirectoryError(
+            f"{out} exists and is not a {kind} directory; pass another --out (nothing is "
+            "overwritten)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(spec_file, spec_json)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()

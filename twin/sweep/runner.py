@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from twin.errors import RunDirectoryError, TwinError
-from twin.rundir import atomic_write
+from twin.rundir import atomic_write, open_spec_dir
 from twin.sweep.backends import run_inline, run_pool, run_ray
 from twin.sweep.cells import CellStore, _policy_digest, cell_key, default_block, plan_units
 from twin.sweep.results import results_columns, summary_rows, write_parquet
@@ -48,25 +48,6 @@ class SweepOutcome:
     reused: int
     failed: int
     wall_s: float
-
-
-def _open_dir(out: Path, spec: SweepSpec) -> None:
-    """Create the sweep directory, or check that an existing one holds this sweep."""
-    spec_file = out / "spec.json"
-    if spec_file.is_file():
-        if spec_file.read_text() != spec.to_json():
-            raise RunDirectoryError(
-                f"sweep directory {out} holds another sweep (its spec.json differs); pass "
-                "another --out, or rerun that sweep with --resume"
-            )
-        return
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunDirectoryError(
-            f"{out} exists and is not a sweep directory; pass another --out (nothing is "
-            "overwritten)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(spec_file, spec.to_json())
 
 
 def run_sweep(
@@ -101,7 +82,7 @@ def run_sweep(
     base = spec.check()
     variations = spec.variations(base)
     out = Path(out)
-    _open_dir(out, spec)
+    open_spec_dir(out, spec.to_json(), "sweep")
     store = CellStore(out / "cells")
     digests = {p: _policy_digest(p) for p in spec.policies}
     order = [(v.index, p, s) for v in variations for p in spec.policies for s in spec.seeds]

@@ -8,7 +8,7 @@ A sweep file (TOML)::
     grid = "product"                  # or "zip": the i-th values of every parameter together
 
     [params]
-    "hvac.capacity_scale" = [0.8, 1.0, 1.2]
+    "envelope.u_scale" = [0.5, 1.0, 1.5]
     "zones[0].u_wall_w_m2k" = [0.2, 0.35]
 
 runs every (variation, seed, policy) *cell*. Variations are the product of the
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from twin.errors import PolicyError, ScenarioError
+from twin.errors import PolicyError, ScenarioError, TwinError
 from twin.scenario import Scenario, load_scenario, scenario_path
 from twin.sweep.params import apply_params, validate_params
 
@@ -196,6 +196,26 @@ def _resolve(value: str, folder: Path) -> str:
     return str(candidate.resolve()) if candidate.exists() else value
 
 
+def read_spec_file(
+    path: Path, keys: frozenset[str] | set[str], kind: str, error: type[TwinError]
+) -> dict[str, Any]:
+    """The TOML table of a sweep or tune file, with only ``keys`` and a ``scenario``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read the {kind} file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        raise error(
+            f"{path}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(keys))}"
+        )
+    if "scenario" not in data:
+        raise error(f"{path}: scenario is missing (a path or a shipped name)")
+    return data
+
+
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read a sweep file (see the module docstring); paths are relative to it.
 
@@ -203,19 +223,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         ScenarioError: not a sweep file, unknown keys, bad seeds (one line each).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the sweep file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise ScenarioError(
-            f"{path}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(_KEYS))}"
-        )
-    if "scenario" not in data:
-        raise ScenarioError(f"{path}: scenario is missing (a path or a shipped name)")
+    data = read_spec_file(path, _KEYS, "sweep", ScenarioError)
     params = data.get("params", {})
     if not isinstance(params, Mapping) or not all(isinstance(v, list) for v in params.values()):
         raise ScenarioError(

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from twin.errors import RunDirectoryError, TwinError
-from twin.rundir import atomic_write
+from twin.rundir import atomic_write, open_spec_dir
 from twin.tune.spec import TuneSpec
 
 __all__ = ["TuneOutcome", "run_tune"]
@@ -159,23 +159,6 @@ def trial_record(
     }  # fmt: skip
 
 
-def _open_dir(out: Path, spec: TuneSpec) -> None:
-    spec_file = out / "spec.json"
-    if spec_file.is_file():
-        if spec_file.read_text() != spec.to_json():
-            raise RunDirectoryError(
-                f"tune directory {out} holds another tuning run (its spec.json differs); pass "
-                "another --out, or rerun that one with --resume"
-            )
-        return
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunDirectoryError(
-            f"{out} exists and is not a tune directory; pass another --out (nothing is overwritten)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(spec_file, spec.to_json())
-
-
 def run_tune(
     spec: TuneSpec,
     out: Path,
@@ -204,7 +187,7 @@ def run_tune(
         raise TwinError("--address needs --backend ray")
     configs = spec.check()
     out = Path(out).resolve()
-    _open_dir(out, spec)
+    open_spec_dir(out, spec.to_json(), "tune")
     ids = [f"t{i:03d}" for i in range(len(configs))]
     dirs = {t: out / "trials" / t for t in ids}
     finished = {t for t in ids if _finished(dirs[t])}

@@ -29,7 +29,6 @@ import dataclasses
 import itertools
 import json
 import math
-import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -208,22 +207,10 @@ def load_tune(path: str | Path) -> TuneSpec:
     Raises:
         TwinError: not a tune file, unknown keys, bad seeds (one line each).
     """
-    from twin.sweep.spec import _resolve, parse_seeds
+    from twin.sweep.spec import _resolve, parse_seeds, read_spec_file
 
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TwinError(f"{path}: cannot read the tune file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TwinError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise TwinError(
-            f"{path}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(_KEYS))}"
-        )
-    if "scenario" not in data:
-        raise TwinError(f"{path}: scenario is missing (a path or a shipped name)")
+    data = read_spec_file(path, _KEYS, "tune", TwinError)
     space = data.get("space", {})
     if not isinstance(space, Mapping):
         raise TwinError(f"{path}: [space] maps a training setting to values: hidden = [32, 64]")
