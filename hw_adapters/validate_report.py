@@ -85,10 +85,7 @@ def render_markdown(v: Validation, deploy_run: str, site: str) -> str:
 
 def write_plots(out: Path, rec: DeployRecord, rp: Replay) -> None:
     """Per-zone temperatures of site and twin; hourly energy and its scatter."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from twin.plots import plt
 
     times = rec.times.astype("datetime64[m]").astype(object)
     nz = len(rec.zone_names)

@@ -20,6 +20,7 @@ class TrainingCallback(BaseCallback):
         self.env_ref = env
         self._last_ckpt = 0
         self.last_eval = 0
+        self._streak = 0  # evaluations in a row whose CI cleared the baseline's
 
     def _on_training_start(self) -> None:
         self._last_ckpt = self.last_eval = self.trainer.env_steps(self.model)
@@ -32,8 +33,11 @@ class TrainingCallback(BaseCallback):
             self._last_ckpt = n
         if cfg.eval_every and cfg.eval_seeds and n - self.last_eval >= cfg.eval_every:
             summary = self.evaluate(n)
-            if cfg.stop_when_beats and self.beats_baseline(summary, n):
-                return False  # SB3 stops learning; Trainer.run exports the policy
+            if cfg.stop_when_beats:
+                self._streak = self._streak + 1 if self.separated(summary) else 0
+                if self._streak >= cfg.stop_patience:
+                    self.record_stop(summary, n)
+                    return False  # SB3 stops learning; Trainer.run exports the policy
             hook = getattr(self.trainer, "on_evaluation", None)  # set by twin tune
             if hook is not None and hook(n, summary) is False:
                 return False  # a scheduler (ASHA) stopped this trial; the policy is exported
@@ -58,18 +62,19 @@ class TrainingCallback(BaseCallback):
         atomic_write(path, json.dumps(record, indent=2) + "\n")
         return summary
 
-    def beats_baseline(self, summary: dict[str, Any], steps: int) -> bool:
-        """Whether the policy's reward CI lies above the baseline's; if so, record it."""
-        base = self.baseline_summary()["reward"]
-        mine = summary["reward"]
-        if not mine["ci_low"] > base["ci_high"]:
-            return False
+    def separated(self, summary: dict[str, Any]) -> bool:
+        """Whether the policy's reward CI lies above the baseline's on the validation seeds."""
+        return bool(summary["reward"]["ci_low"] > self.baseline_summary()["reward"]["ci_high"])
+
+    def record_stop(self, summary: dict[str, Any], steps: int) -> None:
+        """Write ``stopped.json``: training beat ``stop_when_beats`` at ``steps``."""
         from policies.training import STOPPED_FILE
 
-        record = {"steps": steps, "baseline": self.trainer.config.stop_when_beats,
-                  "reward": mine, "baseline_reward": base}  # fmt: skip
+        cfg = self.trainer.config
+        record = {"steps": steps, "baseline": cfg.stop_when_beats,
+                  "evaluations_in_a_row": cfg.stop_patience, "reward": summary["reward"],
+                  "baseline_reward": self.baseline_summary()["reward"]}  # fmt: skip
         atomic_write(self.trainer.run_dir / STOPPED_FILE, json.dumps(record, indent=2) + "\n")
-        return True
 
     def evaluate(self, steps: int) -> dict[str, Any]:
         """Score the current policy on the validation seeds; log it; keep it if the best.

@@ -69,9 +69,12 @@ class TrainConfig:
     ``EvalCallback`` keeps a best model: PPO's last iterate is a noisy sample.
     ``stop_when_beats`` names a baseline of the venue: at each evaluation the policy's
     validation reward is compared with the baseline's on the same seeds, and training
-    stops as soon as the two 95 % intervals separate in the policy's favour (its lower
-    end above the baseline's upper end), keeping that policy (early stopping when the
-    baseline is beaten; ``None``: train to ``total_steps``).
+    stops once the two 95 % intervals have separated in the policy's favour (its lower
+    end above the baseline's upper end) in ``stop_patience`` evaluations in a row
+    (early stopping when the baseline is beaten; ``None``: train to ``total_steps``).
+    One separated evaluation is not enough: the check is repeated every
+    ``eval_every`` steps, and the first interval to clear the baseline's is partly luck
+    (on the hotel it stopped where the held-out test seeds did not separate yet).
     """
 
     scenario: str
@@ -102,6 +105,7 @@ class TrainConfig:
     eval_seeds: tuple[int, ...] = field(default=tuple(range(VALIDATION_SEED, VALIDATION_SEED + 8)))
     select_best: bool = True
     stop_when_beats: str | None = None
+    stop_patience: int = 2
 
     def __post_init__(self) -> None:
         problems = []
@@ -120,6 +124,8 @@ class TrainConfig:
             problems.append(f"gamma = {self.gamma} must be in (0, 1]")
         if self.learning_rate <= 0:
             problems.append(f"learning_rate = {self.learning_rate} must be > 0")
+        if self.stop_patience < 1:
+            problems.append(f"stop_patience = {self.stop_patience} must be >= 1")
         if self.stop_when_beats is not None and not (self.eval_every and len(self.eval_seeds) > 1):
             problems.append("stop_when_beats needs eval_every > 0 and at least two eval_seeds")
         if problems:

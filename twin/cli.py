@@ -228,6 +228,12 @@ def train(
             "(evaluated every --eval-every steps on the same validation seeds).",
         ),
     ] = None,
+    stop_patience: Annotated[
+        int,
+        typer.Option(
+            "--stop-patience", help="Evaluations in a row that must beat the baseline.", min=1
+        ),
+    ] = 2,
     out: OutOpt = None,
     resume: Annotated[
         Path | None, typer.Option("--resume", help="Continue an interrupted run directory.")
@@ -264,7 +270,7 @@ def train(
             seed=seed, residual=None if residual == "none" else residual,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
             eval_seeds=tuple(range(VALIDATION_SEED, VALIDATION_SEED + eval_seeds)),
-            stop_when_beats=stop_when_beats,
+            stop_when_beats=stop_when_beats, stop_patience=stop_patience,
             **{**venue_class(s.venue).train_defaults, **({"use_sde": True} if sde else {})},
         )  # fmt: skip
         out = out or default_run_dir("train", s.name, seed)

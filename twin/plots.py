@@ -5,11 +5,24 @@ Plotting is kept out of the simulation modules: models never import this file.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+
+def use_headless_backend() -> None:
+    """Draw with Agg (CI, workers, servers), unless a notebook shows plots inline.
+
+    Forcing Agg inside Jupyter would switch the notebook's own inline plots off.
+    """
+    inline = "matplotlib_inline" in sys.modules or "inline" in os.environ.get("MPLBACKEND", "")
+    if not inline:
+        matplotlib.use("Agg")
+
+
+use_headless_backend()
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 

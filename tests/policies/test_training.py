@@ -232,18 +232,23 @@ def _baseline_cache(run, reward_mean):
     (run / "baseline_eval.json").write_text(json.dumps(record))
 
 
-def test_training_stops_once_it_beats_the_baseline(tmp_path):
+@pytest.mark.parametrize("patience", [1, 2])
+def test_training_stops_once_it_beats_the_baseline(tmp_path, patience):
     run = tmp_path / "run"
-    trainer = Trainer.create(_config(tmp_path, stop_when_beats="fixed"), run)
+    cfg = _config(tmp_path, total_steps=4096, stop_when_beats="fixed", stop_patience=patience)
+    trainer = Trainer.create(cfg, run)
     _baseline_cache(run, -1e9)  # a baseline far below anything the policy scores
     result = trainer.run(progress_bar=False)
+    at = 1024 * patience  # evaluations every 1,024 steps, `patience` of them in a row
     stopped = json.loads((run / "stopped.json").read_text())
-    assert result == {"steps": 1024, "finished": True, "stopped_early": True}
-    assert stopped["steps"] == 1024 and stopped["baseline"] == "fixed"
-    assert [e["steps"] for e in json.loads((run / "evaluations.json").read_text())] == [1024]
-    assert json.loads((run / "policy.json").read_text())["steps"] == 1024
+    assert result == {"steps": at, "finished": True, "stopped_early": True}
+    assert stopped["steps"] == at and stopped["baseline"] == "fixed"
+    assert stopped["evaluations_in_a_row"] == patience
+    evals = [e["steps"] for e in json.loads((run / "evaluations.json").read_text())]
+    assert evals == list(range(1024, at + 1, 1024))
+    assert json.loads((run / "policy.json").read_text())["steps"] <= at
     # Resuming a run that already beat its baseline trains no further.
-    assert Trainer.resume(run).run(progress_bar=False)["steps"] == 1024
+    assert Trainer.resume(run).run(progress_bar=False)["steps"] == at
 
 
 def test_training_goes_on_while_the_baseline_is_not_beaten(tmp_path):
@@ -272,6 +277,8 @@ def test_the_baseline_is_scored_on_the_validation_seeds(tmp_path):
 def test_stop_when_beats_needs_validation():
     with pytest.raises(TwinError, match="stop_when_beats needs eval_every"):
         TrainConfig(scenario=str(SMALL), stop_when_beats="fixed", eval_every=0)
+    with pytest.raises(TwinError, match="stop_patience = 0 must be >= 1"):
+        TrainConfig(scenario=str(SMALL), stop_when_beats="fixed", stop_patience=0)
 
 
 def test_kill_mid_training_then_resume_reaches_the_same_total(tmp_path):

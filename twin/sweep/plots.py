@@ -32,11 +32,7 @@ def plot_sweep(
     metrics: Sequence[str],
 ) -> list[Path]:
     """Write ``<metric>.png`` per metric into ``folder``; returns the files."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from twin.plots import plt
     from twin.report import _label
     from twin.sweep.results import summary_rows
 

@@ -20,16 +20,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from twin.arbitration import SOURCES  # noqa: E402
-from twin.calendar import local_hours  # noqa: E402
-from twin.rundir import write_table  # noqa: E402
-from twin.venues.home.task import F_HOME, F_ZONE, HOME_INDEX, ZONE_INDEX  # noqa: E402
+from twin.arbitration import SOURCES
+from twin.calendar import local_hours
+from twin.plots import plt
+from twin.rundir import write_table
+from twin.venues.home.task import F_HOME, F_ZONE, HOME_INDEX, ZONE_INDEX
 
 _SOURCE_COLOURS = {"override": "tab:red", "policy": "tab:blue", "schedule": "tab:gray"}
 
