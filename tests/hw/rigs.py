@@ -7,13 +7,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hw_adapters.gap import RealityGap
 from hw_adapters.pointmap import PointMap, load_point_map
 from hw_adapters.rig import Rig, with_horizon
 from hw_adapters.sitegen import rig_point_map
 from twin.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from hw_adapters.replay import DeployRecord
+    from twin.world import World
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "hw_adapters" / "examples"
 
@@ -64,3 +68,26 @@ def wait(predicate: Callable[[], Any], timeout: float = 20.0) -> bool:
 
 
 __all__ = ["EXAMPLES", "rig_map", "rig_point_map", "running_rig", "scenario", "site_map", "wait"]
+
+
+def record_of_world(s: Scenario, w: World, rows: list[tuple[Any, ...]]) -> DeployRecord:
+    """A :class:`DeployRecord` of a World's own run, to replay it against itself.
+
+    ``rows``: per step (air, heating and cooling set-points, light lux and CCT, occupant
+    heat, outdoor temperature, GHI, cumulative energy kWh) of copy 0.
+    """
+    import numpy as np
+
+    from hw_adapters.replay import DeployRecord
+    from twin.calendar import local_hours
+    from twin.kpi import tariff_per_step
+
+    cols = [np.array(c) for c in zip(*rows, strict=True)]
+    n = len(rows)
+    return DeployRecord(
+        scenario=s, zone_names=w.building.zone_names, times=w.times[:n],
+        recorded=np.ones(n, bool), t_air=cols[0], occupied=np.zeros((n, w.nz), bool),
+        heat_sp=cols[1], cool_sp=cols[2], light_lux=cols[3], light_cct=cols[4],
+        occupant_heat_w=cols[5], t_out=cols[6], ghi=cols[7], energy_kwh=cols[8],
+        price=tariff_per_step(s.tariff, local_hours(w.times[:n])),
+    )  # fmt: skip

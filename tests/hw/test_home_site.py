@@ -18,7 +18,7 @@ from hw_adapters.gap import RealityGap
 from hw_adapters.validate import validate_run
 from hw_adapters.venues import site_binding, site_scenario
 from policies.rollout import copy_seeds
-from tests.hw.rigs import running_rig, scenario, site_map
+from tests.hw.rigs import record_of_world, running_rig, scenario, site_map
 from twin.building import build_building
 from twin.errors import ScenarioError
 from twin.scenario import load_scenario
@@ -128,10 +128,8 @@ def test_learning_thermostat_on_a_home_passes_validate(tmp_path: Path) -> None:
 def test_replay_of_a_homes_own_inputs_reproduces_it() -> None:
     """Without protocols or gap: the replay of the home's recorded inputs (its residents'
     heat from presence counts, the lights' levels) is the home World's physics."""
-    from hw_adapters.replay import DeployRecord, replay
+    from hw_adapters.replay import replay
     from hw_adapters.rig import Rig
-    from twin.calendar import local_hours
-    from twin.kpi import tariff_per_step
     from twin.physics.passes import ACC_ENERGY_LIGHT_J
 
     s = site_scenario(scenario("homes_small", 24))
@@ -151,16 +149,8 @@ def test_replay_of_a_homes_own_inputs_reproduces_it() -> None:
         rows.append((w.air[0].copy(), w.setpoint[0].copy(), w.cool_setpoint[0].copy(),
                      np.round(cmds.light_lux[0]), cmds.light_cct_k[0].copy(), heat,
                      w.t_out[t + 1, 0], w.ghi[t + 1, 0], e))  # fmt: skip
-    cols = [np.array(c) for c in zip(*rows, strict=True)]
-    n = len(rows)
-    assert cols[3].max() > 0 and cols[5].max() > 0  # lights were on, residents at home
-    rec = DeployRecord(
-        scenario=s, zone_names=w.building.zone_names, times=w.times[:n],
-        recorded=np.ones(n, bool), t_air=cols[0], occupied=np.zeros((n, w.nz), bool),
-        heat_sp=cols[1], cool_sp=cols[2], light_lux=cols[3], light_cct=cols[4],
-        occupant_heat_w=cols[5], t_out=cols[6], ghi=cols[7], energy_kwh=cols[8],
-        price=tariff_per_step(s.tariff, local_hours(w.times[:n])),
-    )  # fmt: skip
+    rec = record_of_world(s, w, rows)
+    assert rec.light_lux.max() > 0 and rec.occupant_heat_w.max() > 0  # lights on, people home
     rp = replay(rec)
     assert np.abs(rp.air - rec.t_air)[1:].max() < 0.05
     site = np.diff(rec.energy_kwh)

@@ -11,14 +11,12 @@ import pytest
 
 from hw_adapters.deploy import Deployment
 from hw_adapters.gap import RealityGap, load_gap
-from hw_adapters.replay import DeployRecord, replay
+from hw_adapters.replay import replay
 from hw_adapters.rig import Rig
 from hw_adapters.validate import energy_metrics, validate_run
 from hw_adapters.validate_report import write_validation
 from hw_adapters.venues import site_binding
-from tests.hw.rigs import EXAMPLES, running_rig, scenario, site_map
-from twin.calendar import local_hours
-from twin.kpi import tariff_per_step
+from tests.hw.rigs import EXAMPLES, record_of_world, running_rig, scenario, site_map
 from twin.physics.passes import ACC_ENERGY_LIGHT_J
 from twin.rundir import staged_run_dir
 from twin.world import World
@@ -50,15 +48,7 @@ def test_replay_of_the_worlds_own_inputs_reproduces_it() -> None:
         rows.append((w.air[0].copy(), w.setpoint[0].copy(), w.cool_setpoint[0].copy(),
                      own["light_lux"], own["light_cct_k"], heat, w.t_out[t + 1, 0],
                      w.ghi[t + 1, 0], e))  # fmt: skip
-    cols = [np.array(c) for c in zip(*rows, strict=True)]
-    n = len(rows)
-    rec = DeployRecord(
-        scenario=s, zone_names=w.building.zone_names, times=w.times[:n],
-        recorded=np.ones(n, bool), t_air=cols[0], occupied=np.zeros((n, w.nz), bool),
-        heat_sp=cols[1], cool_sp=cols[2], light_lux=cols[3], light_cct=cols[4],
-        occupant_heat_w=cols[5], t_out=cols[6], ghi=cols[7], energy_kwh=cols[8],
-        price=tariff_per_step(s.tariff, local_hours(w.times[:n])),
-    )  # fmt: skip
+    rec = record_of_world(s, w, rows)
     rp = replay(rec)
     # row 0 has no reading from before it (the weather and occupants it starts with)
     assert np.abs(rp.air - rec.t_air)[1:].max() < 0.1
