@@ -183,3 +183,25 @@ def test_weather_section_without_kind_is_synthetic(tmp_path):
     s = load_scenario(write(tmp_path, BASE + "[weather]\nmean_temp_c = 3.0\n"))
     assert s.weather.kind == "synthetic" and s.weather.mean_temp_c == 3.0
     assert "weather.kind = 'foo'" in error_of(tmp_path, BASE + '[weather]\nkind = "foo"\n')
+
+
+@pytest.mark.parametrize(
+    ("section", "zeros"),
+    [
+        ("twin.scenario.hotel:Satisfaction", ("weight_thermal", "weight_light", "weight_cct")),
+        ("twin.scenario.home:HomeSatisfaction", ("weight_thermal", "weight_light", "weight_cct")),
+        ("twin.scenario.store:StoreSatisfaction",
+         ("weight_thermal", "weight_light", "weight_cct", "weight_music")),
+    ],
+)  # fmt: skip
+def test_satisfaction_comfort_weights_must_not_all_be_zero(section, zeros):
+    import importlib
+
+    from pydantic import ValidationError
+
+    module, _, name = section.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    with pytest.raises(ValidationError, match="comfort weights must not all be zero"):
+        cls(**dict.fromkeys(zeros, 0.0))
+    # one term left is enough (the store's music alone, too)
+    assert cls(**dict.fromkeys(zeros[:-1], 0.0)).weights()[-1] > 0

@@ -8,11 +8,12 @@ else.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "ComfortWeights",
     "Fraction",
     "Hour",
     "Name",
@@ -41,6 +42,30 @@ PosInt = Annotated[int, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Hour = Annotated[float, Field(ge=0, le=24)]
 Temperature = Annotated[float, Field(ge=-60, le=80)]
+
+
+class ComfortWeights(ScenarioModel):
+    """The comfort terms every venue's satisfaction mixes (the shared occupant kernels).
+
+    Venues redeclare the fields with their own defaults and may add terms
+    (:meth:`weights`); the weights must not all be zero.
+    """
+
+    weight_thermal: NonNegFloat = 0.6
+    weight_light: NonNegFloat = 0.25
+    weight_cct: NonNegFloat = 0.15
+    lux_tolerance_rel: PosFloat = 0.35
+    cct_tolerance_k: PosFloat = 900.0
+
+    def weights(self) -> tuple[float, ...]:
+        """Every comfort weight of the section."""
+        return (self.weight_thermal, self.weight_light, self.weight_cct)
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Self:
+        if sum(self.weights()) <= 0:
+            raise ValueError("the comfort weights must not all be zero")
+        return self
 
 
 def tuple_field(default: Any = ..., **kwargs: Any) -> Any:

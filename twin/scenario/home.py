@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from twin.scenario.base import (
+    ComfortWeights,
     Fraction,
     Name,
     NonNegFloat,
@@ -259,7 +260,7 @@ class Overrides(ScenarioModel):
     )
 
 
-class HomeSatisfaction(ScenarioModel):
+class HomeSatisfaction(ComfortWeights):
     """How experience turns into residents' satisfaction (shared occupant kernels)."""
 
     memory_h: PosFloat = 12.0
@@ -268,12 +269,6 @@ class HomeSatisfaction(ScenarioModel):
     weight_cct: NonNegFloat = 0.1
     lux_tolerance_rel: PosFloat = 0.4
     cct_tolerance_k: PosFloat = 900.0
-
-    @model_validator(mode="after")
-    def _check(self) -> HomeSatisfaction:
-        if self.weight_thermal + self.weight_light + self.weight_cct <= 0:
-            raise ValueError("the comfort weights must not all be zero")
-        return self
 
 
 class HomeReward(ScenarioModel):

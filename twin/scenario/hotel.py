@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from twin.scenario.base import (
+    ComfortWeights,
     Fraction,
     Hour,
     Name,
@@ -101,7 +102,7 @@ class Housekeeping(ScenarioModel):
     end_h: Hour = 18.0
 
 
-class Satisfaction(ScenarioModel):
+class Satisfaction(ComfortWeights):
     """How experience turns into satisfaction, reviews and loyalty."""
 
     memory_h: PosFloat = 10.0
@@ -114,12 +115,6 @@ class Satisfaction(ScenarioModel):
     feedback_per_h: NonNegFloat = 1.0
     review_noise_sd: NonNegFloat = 0.35
     return_slope: PosFloat = 8.0
-
-    @model_validator(mode="after")
-    def _check(self) -> Satisfaction:
-        if self.weight_thermal + self.weight_light + self.weight_cct <= 0:
-            raise ValueError("the comfort weights must not all be zero")
-        return self
 
 
 class Hotel(ScenarioModel):

@@ -21,6 +21,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from twin.scenario.base import (
+    ComfortWeights,
     Fraction,
     Hour,
     Name,
@@ -303,7 +304,7 @@ class Behaviour(ScenarioModel):
         return self
 
 
-class StoreSatisfaction(ScenarioModel):
+class StoreSatisfaction(ComfortWeights):
     """How the trip turns into an exit satisfaction (0..1).
 
     Ambience comfort is a weighted mean of thermal, light level, colour temperature and
@@ -326,12 +327,9 @@ class StoreSatisfaction(ScenarioModel):
     found_weight: Fraction = 0.5
     initial: Fraction = 0.7
 
-    @model_validator(mode="after")
-    def _check(self) -> StoreSatisfaction:
-        weights = (self.weight_thermal, self.weight_light, self.weight_cct, self.weight_music)
-        if sum(weights) <= 0:
-            raise ValueError("the comfort weights must not all be zero")
-        return self
+    def weights(self) -> tuple[float, ...]:
+        """The building's comfort weights and the music's."""
+        return (*super().weights(), self.weight_music)
 
 
 # --------------------------------------------------------------------------- the store
