@@ -40,6 +40,23 @@ def building_terms(
     """
     dis = c_dis * excess[e, z]
     cost = c_cost * power[e, z]
+    unsafe, osc = setpoint_terms(
+        e, z, heat_sp, cool_sp, prev_heat, prev_cool, occupied, c_unsafe, c_osc, safe_min,
+        safe_max, osc_tol, have_prev,
+    )  # fmt: skip
+    return dis, cost, unsafe, osc
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def setpoint_terms(
+    e, z, heat_sp, cool_sp, prev_heat, prev_cool, occupied, c_unsafe, c_osc, safe_min,
+    safe_max, osc_tol, have_prev,
+):  # fmt: skip
+    """Zone ``z`` of copy ``e``: the weighted (unsafe, oscillation) terms of its set-points.
+
+    Unsafe: K of set-point outside ``[safe_min, safe_max]`` while occupied; oscillation:
+    K of change beyond ``osc_tol`` since the previous step (none without one).
+    """
     out = max(heat_sp[e, z] - safe_max, 0.0) + max(safe_min - cool_sp[e, z], 0.0)
     unsafe = c_unsafe * out if occupied[e, z] else 0.0
     osc = 0.0
@@ -47,7 +64,7 @@ def building_terms(
         jump_h = max(abs(heat_sp[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
         jump_c = max(abs(cool_sp[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
         osc = c_osc * (jump_h + jump_c)
-    return dis, cost, unsafe, osc
+    return unsafe, osc
 
 
 @njit(cache=True, error_model="numpy")

@@ -15,6 +15,7 @@ from numba import njit
 
 from agents.kernels import ASLEEP, AWAKE
 from twin.venues.home.learning import confidence, predictions
+from twin.venues.rewards import setpoint_terms
 
 # Zone-feature columns (see twin.venues.home.task.ZONE_FEATURES).
 (_TEMP, _OCC, _HEAT, _COOL, _BED, _OVR, _PROG, _SP, _P_NOW, _P_1H, _TO_OCC, _TO_EMPTY, _SINCE,
@@ -135,13 +136,10 @@ def zone_rewards(
         for z in range(nz):
             cost = c_cost * power[e, z]
             over = c_over * n_over[e, z]
-            out = max(heat_cmd[e, z] - safe_max, 0.0) + max(safe_min - cool_cmd[e, z], 0.0)
-            unsafe = c_unsafe * out if occupied[e, z] else 0.0
-            osc = 0.0
-            if have_prev:
-                jump_h = max(abs(heat_cmd[e, z] - prev_heat[e, z]) - osc_tol, 0.0)
-                jump_c = max(abs(cool_cmd[e, z] - prev_cool[e, z]) - osc_tol, 0.0)
-                osc = c_osc * (jump_h + jump_c)
+            unsafe, osc = setpoint_terms(
+                e, z, heat_cmd, cool_cmd, prev_heat, prev_cool, occupied, c_unsafe, c_osc,
+                safe_min, safe_max, osc_tol, have_prev,
+            )  # fmt: skip
             zone_reward[e, z] = cost + over + unsafe + osc
             t[2] += cost
             t[3] += over
