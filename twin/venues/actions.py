@@ -55,3 +55,16 @@ def normalise(
             f"outside the action range [{low[bad[-2:]]:.4g}, {high[bad[-2:]]:.4g}]"
         )
     return np.clip(a, -1.0, 1.0).reshape(*a.shape[:-2], -1).astype(np.float32)
+
+
+def action_batch(action: np.ndarray, n_envs: int, act_size: int) -> np.ndarray:
+    """Normalised actions as the decode kernels take them: ``(n_envs, act_size)``.
+
+    C-contiguous, float32 or float64 as given (other dtypes become float64).
+    """
+    a = np.asarray(action)
+    if a.shape != (n_envs, act_size):
+        a = a.reshape(n_envs, act_size)
+    if a.dtype != np.float32 and a.dtype != np.float64:
+        a = a.astype(np.float64)
+    return np.ascontiguousarray(a)

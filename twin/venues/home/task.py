@@ -24,7 +24,7 @@ import numpy as np
 
 from twin.calendar import Calendar
 from twin.interface import Commands
-from twin.venues.actions import decode_actions, normalise
+from twin.venues.actions import action_batch, decode_actions, normalise
 from twin.venues.home.learning import ThermostatLearning
 from twin.venues.home.task_kernels import F_HOME, F_ZONE, encode_observation, zone_rewards
 from twin.venues.layout import ZoneLayout
@@ -175,14 +175,9 @@ class HomeTask:
         writes the values in force into them): residents switch the lights, the
         program sets the colour.
         """
-        a = np.asarray(action)
         ne = self.world.n_envs
-        if a.shape != (ne, self.act_size):
-            a = a.reshape(ne, self.act_size)
-        if a.dtype != np.float32 and a.dtype != np.float64:
-            a = a.astype(np.float64)
         phys = np.empty((N_ACT, ne, self.nz))
-        decode_actions(np.ascontiguousarray(a), self.low, self.high, phys)
+        decode_actions(action_batch(action, ne, self.act_size), self.low, self.high, phys)
         nan = np.full((ne, self.nz), np.nan)
         return Commands(phys[0], phys[1], nan, nan.copy())
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from agents.kernels import ASLEEP, AWAKE
 from twin.interface import Commands, Measurements
-from twin.venues.actions import decode_actions, normalise
+from twin.venues.actions import action_batch, decode_actions, normalise
 from twin.venues.hotel.task_kernels import encode_observation, zone_rewards
 from twin.venues.hotel.venue import HotelContext, HotelVenue
 from twin.venues.layout import ZoneLayout
@@ -246,14 +246,9 @@ class HotelTask:
 
     def decode(self, action: np.ndarray) -> Commands:
         """Normalised actions ``(n_envs, 4 n_zones)`` in [-1, 1] -> physical commands."""
-        a = np.asarray(action)
         ne = self.world.n_envs
-        if a.shape != (ne, self.act_size):
-            a = a.reshape(ne, self.act_size)
-        if a.dtype != np.float32 and a.dtype != np.float64:
-            a = a.astype(np.float64)
         phys = np.empty((N_ACT, ne, self.nz))
-        decode_actions(np.ascontiguousarray(a), self.low, self.high, phys)
+        decode_actions(action_batch(action, ne, self.act_size), self.low, self.high, phys)
         return Commands(*phys)
 
     def normalise(
