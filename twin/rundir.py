@@ -7,6 +7,7 @@ half-written (corrupt) run directory behind, and an existing one is never touche
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -112,6 +113,18 @@ def write_table(path: Path, columns: dict[str, Any]) -> None:
 
     table = pa.table({k: np.asarray(v) for k, v in columns.items()})
     pq.write_table(table, path, compression="zstd")
+
+
+def write_records(out: Path, stem: str, records: list[dict[str, Any]]) -> None:
+    """One row per record as ``<stem>.parquet`` and ``<stem>.csv`` (nothing when empty)."""
+    if not records:
+        return
+    cols = list(records[0])
+    write_table(out / f"{stem}.parquet", {c: [r[c] for r in records] for c in cols})
+    with (out / f"{stem}.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(records)
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:

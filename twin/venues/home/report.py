@@ -16,7 +16,6 @@ Called by :func:`twin.report.write_run` after the building's artefacts (the buil
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 from twin.arbitration import SOURCES
 from twin.calendar import local_hours
 from twin.plots import plt
-from twin.rundir import write_table
+from twin.rundir import write_records
 from twin.venues.home.task import F_HOME, F_ZONE, HOME_INDEX, ZONE_INDEX
 
 _SOURCE_COLOURS = {"override": "tab:red", "policy": "tab:blue", "schedule": "tab:gray"}
@@ -45,14 +44,7 @@ def timeseries_columns(scenario: Any, episode: Any) -> dict[str, np.ndarray]:
 
 def write_artifacts(out: Path, scenario: Any, episode: Any) -> None:
     """Resident records and the homes' plots (see the module docstring)."""
-    records = episode.records
-    if records:
-        cols = list(records[0])
-        write_table(out / "residents.parquet", {c: [r[c] for r in records] for c in cols})
-        with (out / "residents.csv").open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=cols)
-            writer.writeheader()
-            writer.writerows(records)
+    write_records(out, "residents", episode.records)
     sr = episode.series
     names = tuple(episode.zone_names)
     plot_home_week(out / "home_week.png", sr, names, scenario.simulation.step_minutes)

@@ -5,7 +5,6 @@ Called by :func:`twin.report.write_run` after the building's artefacts.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import numpy as np
 
 from twin import plots
 from twin.building import build_building
-from twin.rundir import write_table
+from twin.rundir import write_records
 
 
 def timeseries_columns(scenario: Any, episode: Any) -> dict[str, np.ndarray]:
@@ -33,14 +32,7 @@ def write_artifacts(out: Path, scenario: Any, episode: Any) -> None:
     the plots are ``occupancy.png``, ``room_vs_preference.png`` and ``satisfaction.png``.
     """
     sr = episode.series
-    guests = episode.records
-    if guests:
-        cols = list(guests[0])
-        write_table(out / "guests.parquet", {c: [g[c] for g in guests] for c in cols})
-        with (out / "guests.csv").open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=cols)
-            writer.writeheader()
-            writer.writerows(guests)
+    write_records(out, "guests", episode.records)
     times = sr["times"].astype("datetime64[m]").astype(object)
     rooms = build_building(scenario).zones_of_kind("guest_room")
     plots.plot_occupancy(

@@ -15,7 +15,6 @@ Called by :func:`twin.report.write_run` after the building's artefacts:
 
 from __future__ import annotations
 
-import csv
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from twin.plots import plt, save
-from twin.rundir import write_table
+from twin.rundir import write_records
 
 
 def timeseries_columns(scenario: Any, episode: Any) -> dict[str, np.ndarray]:
@@ -39,13 +38,7 @@ def timeseries_columns(scenario: Any, episode: Any) -> dict[str, np.ndarray]:
 def write_artifacts(out: Path, scenario: Any, episode: Any) -> None:
     """Shopper records and the store's plots (see the module docstring)."""
     records = episode.records
-    if records:
-        cols = list(records[0])
-        write_table(out / "shoppers.parquet", {c: [r[c] for r in records] for c in cols})
-        with (out / "shoppers.csv").open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=cols)
-            writer.writeheader()
-            writer.writerows(records)
+    write_records(out, "shoppers", records)
     sr = episode.series
     times = sr["times"].astype("datetime64[m]").astype(object)
     visits, dwell = sr["place_visits"][-1], sr["place_dwell_min"][-1]
