@@ -51,7 +51,7 @@ from agents.kernels import (
     comfort_from_terms,
     comfort_terms,
 )
-from twin.physics.comfort import pmv_ppd_warm_into
+from twin.physics.comfort import put_lane, score_lanes
 from twin.physics.vexp import exp
 
 # The residents' parameter vector: the shared occupant parameters (agents.kernels P_*,
@@ -254,26 +254,16 @@ def resident_update(
                 continue
             z = living if st == AWAKE else rs.bed[e, r]
             ta = air[e, z]
-            lanes[0, n] = ta
-            lanes[1, n] = 2.0 * op[e, z] - ta  # mean radiant temperature
             if st == ASLEEP:
-                lanes[4, n] = MET_SLEEP
-                lanes[5, n] = CLO_SLEEP
+                put_lane(lanes, n, ta, op[e, z], MET_SLEEP, CLO_SLEEP, rs.tcl[e, r])
             else:
-                lanes[4, n] = rs.traits[T_MET, e, r]
-                lanes[5, n] = rs.traits[T_CLO, e, r]
-            lanes[7, n] = rs.tcl[e, r]
+                met, clo = rs.traits[T_MET, e, r], rs.traits[T_CLO, e, r]
+                put_lane(lanes, n, ta, op[e, z], met, clo, rs.tcl[e, r])
             lane_e[n] = e
             lane_r[n] = r
             lane_z[n] = z
             n += 1
-    lanes[2, :n] = p[P_VR]
-    lanes[3, :n] = p[P_RH]
-    lanes[6, :n] = 0.0
-    pmv_ppd_warm_into(
-        lanes[0, :n], lanes[1, :n], lanes[2, :n], lanes[3, :n], lanes[4, :n], lanes[5, :n],
-        lanes[6, :n], lanes[7, :n], lanes[8, :n], lanes[9, :n], lanes[10, :n],
-    )  # fmt: skip
+    score_lanes(lanes, n, p[P_VR], p[P_RH])
     counter = np.uint64(step)
     for k in range(n):
         e, r, z = lane_e[k], lane_r[k], lane_z[k]

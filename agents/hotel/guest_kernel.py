@@ -43,7 +43,7 @@ from agents.kernels import (
     comfort_terms,
     feedback_chance,
 )
-from twin.physics.comfort import pmv_ppd_warm_into
+from twin.physics.comfort import put_lane, score_lanes
 from twin.physics.vexp import exp
 
 #: Activity (met) and clothing change in the evening, from this local hour on.
@@ -151,22 +151,12 @@ def guest_step(
                 continue
             clo, met = clothing_activity(st, h, prefs[4, e, r], prefs[5, e, r])
             ta = t_air[e, r]
-            lanes[0, n] = ta
-            lanes[1, n] = 2.0 * t_op[e, r] - ta  # mean radiant temperature
-            lanes[4, n] = met
-            lanes[5, n] = clo
-            lanes[7, n] = tcl[e, r]
+            put_lane(lanes, n, ta, t_op[e, r], met, clo, tcl[e, r])
             lane_e[n] = e
             lane_r[n] = r
             n += 1
 
-    lanes[2, :n] = p[P_VR]
-    lanes[3, :n] = p[P_RH]
-    lanes[6, :n] = 0.0  # external work
-    pmv_ppd_warm_into(
-        lanes[0, :n], lanes[1, :n], lanes[2, :n], lanes[3, :n], lanes[4, :n], lanes[5, :n],
-        lanes[6, :n], lanes[7, :n], lanes[8, :n], lanes[9, :n], lanes[10, :n],
-    )  # fmt: skip
+    score_lanes(lanes, n, p[P_VR], p[P_RH])
 
     # Pass 3a gathers each present guest's comfort exponents, 3b turns them into scores
     # and feedback chances in a loop that vectorises (exp included), 3c scatters.

@@ -78,7 +78,7 @@ from agents.store.slots import (
     WALKING,
     ShopperArrays,
 )
-from twin.physics.comfort import pmv_ppd_warm_into
+from twin.physics.comfort import put_lane, score_lanes
 from twin.physics.vexp import exp
 
 # Store entries of the experience parameter vector, after the shared ones.
@@ -455,11 +455,8 @@ def shopper_step(
                 s.acc[ACC_DISCLOSED_H, e, m] += dt_h
                 tacc[T_DISCLOSED_H, e] += dt_h
             ta = amb.t_air[e, z]
-            lanes[0, n] = ta
-            lanes[1, n] = 2.0 * amb.t_op[e, z] - ta
-            lanes[4, n] = s.prefs[PR_MET, e, m]
-            lanes[5, n] = s.prefs[PR_CLO, e, m]
-            lanes[7, n] = s.tcl[e, m]
+            met, clo = s.prefs[PR_MET, e, m], s.prefs[PR_CLO, e, m]
+            put_lane(lanes, n, ta, amb.t_op[e, z], met, clo, s.tcl[e, m])
             lane_e[n] = e
             lane_m[n] = m
             n += 1
@@ -468,13 +465,7 @@ def shopper_step(
         for m in range(m_max):
             if s.stage[e, m] != EMPTY:
                 count[e, s.zone[e, m]] += 1.0
-    lanes[2, :n] = p[P_VR]
-    lanes[3, :n] = p[P_RH]
-    lanes[6, :n] = 0.0
-    pmv_ppd_warm_into(
-        lanes[0, :n], lanes[1, :n], lanes[2, :n], lanes[3, :n], lanes[4, :n], lanes[5, :n],
-        lanes[6, :n], lanes[7, :n], lanes[8, :n], lanes[9, :n], lanes[10, :n],
-    )  # fmt: skip
+    score_lanes(lanes, n, p[P_VR], p[P_RH])
     for k in range(n):
         e, m = lane_e[k], lane_m[k]
         s.tcl[e, m] = lanes[10, k]

@@ -745,3 +745,35 @@ def pmv_ppd_numpy(
     pmv = np.where(converged, pmv, np.nan)
     ppd = 100.0 - 95.0 * np.exp(-0.03353 * pmv**4 - 0.2179 * pmv**2)
     return pmv.reshape(shape), ppd.reshape(shape)
+
+
+# The occupant kernels (guests, shoppers, residents) gather the people to score this
+# step into lanes of a buffer ``lanes`` (11, N), score them together with
+# :func:`pmv_ppd_warm_into` and scatter the results back. Rows: 0 air and 1 mean radiant
+# temperature (°C), 2 air speed (m/s), 3 RH (%), 4 met, 5 clo, 6 external work, 7 the
+# clothing-temperature guess; out 8 PMV, 9 PPD (%), 10 clothing temperature.
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def put_lane(lanes, n, ta, t_op, met, clo, tcl_guess):  # noqa: ANN001, ANN201
+    """Lane ``n``: one occupant in air ``ta`` at operative temperature ``t_op``.
+
+    Mean radiant temperature from the operative one (``t_op = (ta + tr) / 2``).
+    """
+    lanes[0, n] = ta
+    lanes[1, n] = 2.0 * t_op - ta
+    lanes[4, n] = met
+    lanes[5, n] = clo
+    lanes[7, n] = tcl_guess
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def score_lanes(lanes, n, vr, rh):  # noqa: ANN001, ANN201
+    """PMV/PPD of the first ``n`` lanes, all at air speed ``vr`` and ``rh``, no external work."""
+    lanes[2, :n] = vr
+    lanes[3, :n] = rh
+    lanes[6, :n] = 0.0
+    pmv_ppd_warm_into(
+        lanes[0, :n], lanes[1, :n], lanes[2, :n], lanes[3, :n], lanes[4, :n], lanes[5, :n],
+        lanes[6, :n], lanes[7, :n], lanes[8, :n], lanes[9, :n], lanes[10, :n],
+    )  # fmt: skip
