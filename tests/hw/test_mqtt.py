@@ -21,19 +21,11 @@ from hw_adapters.testing.mosquitto import Mosquitto
 from hw_adapters.testing.mqtt_device import MqttDevice, MqttRecorder
 from hw_adapters.testing.site import with_sections
 from tests.hw.conftest import need_mosquitto
+from tests.hw.rigs import wait
 from twin.errors import HardwareError
 
 pytestmark = pytest.mark.hardware
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 def adapter(pm: PointMap, **kw: object) -> MqttAdapter:

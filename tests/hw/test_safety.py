@@ -18,6 +18,7 @@ from hw_adapters.pointmap import load_point_map
 from hw_adapters.testing.mqtt_device import MqttRecorder
 from hw_adapters.testing.site import with_point_changes
 from tests.hw.conftest import Site
+from tests.hw.rigs import wait
 from twin.errors import HardwareError, PointMapError
 
 pytestmark = pytest.mark.hardware
@@ -31,15 +32,6 @@ class AheadClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
-
-
-def wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 def test_nothing_outside_the_envelope_reaches_a_device(site: Site, tmp_path: Path) -> None:

@@ -16,18 +16,10 @@ from hw_adapters.audit import read_audit_log
 from hw_adapters.testing.ports import free_udp_port
 from hw_adapters.testing.site import with_point_changes, with_sections
 from tests.hw.conftest import Site
+from tests.hw.rigs import wait
 
 pytestmark = pytest.mark.hardware
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 def test_killing_the_controller_makes_every_device_fall_back(site: Site, tmp_path: Path) -> None:
